@@ -1,0 +1,1 @@
+//! Mapping tables and SMSP → FHIR mapping. OWNED BY THE FHIR HELPER.

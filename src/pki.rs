@@ -1,0 +1,1 @@
+//! Certificate generation (rcgen) and PEM loading. OWNED BY THE SIMULATOR HELPER.

@@ -1,0 +1,1 @@
+//! The SMSP simulator. OWNED BY THE SIMULATOR HELPER.

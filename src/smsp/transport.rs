@@ -1,0 +1,1 @@
+//! HTTPS transport with TLS-MA. Written next.
