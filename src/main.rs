@@ -1,1 +1,34 @@
-fn main() {}
+//! Thin entry point: parse the command line and hand over to the library.
+
+use clap::Parser;
+use smsp_bridge::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { config } => smsp_bridge::commands::serve(config.as_deref()).await,
+            Command::Sim(args) => smsp_bridge::sim::run_cli(args).await,
+            Command::Demo { listen, sim_listen } => {
+                smsp_bridge::commands::demo(&listen, &sim_listen).await
+            }
+            Command::CheckConfig { config } => {
+                smsp_bridge::commands::check_config(config.as_deref())
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

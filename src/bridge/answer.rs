@@ -1,0 +1,31 @@
+//! A finished answer: status and serialised FHIR JSON. Holding bytes (not a model) means a
+//! cached answer can be replayed without any JSON work.
+
+use bytes::Bytes;
+
+use super::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Bytes,
+    /// A caveat from the outcome table (e.g. SMSP-0003 "data from local store").
+    pub warning: Option<String>,
+}
+
+impl Answer {
+    pub fn json<T: serde::Serialize>(status: u16, body: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|_| ApiError::internal("The response could not be serialised"))?;
+        Ok(Self {
+            status,
+            body: Bytes::from(bytes),
+            warning: None,
+        })
+    }
+
+    pub fn with_warning(mut self, warning: Option<&str>) -> Self {
+        self.warning = warning.map(str::to_string);
+        self
+    }
+}

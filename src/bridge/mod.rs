@@ -1,0 +1,124 @@
+//! Orchestration of one FHIR interaction: plan the SMSP call, make it, and turn the answer into
+//! the PDS-shaped response using the outcome table. Below the HTTP edge, above SMSP.
+
+mod answer;
+mod error;
+mod read;
+mod search;
+mod verify;
+
+pub use answer::Answer;
+pub use error::{ApiError, ErrorSource};
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::mapping::{CallContext, OutcomeResult, OutcomeRow, Tables};
+use crate::smsp::{AuditIdentity, SmspClient, SmspError};
+
+/// Who is asking, as far as SMSP's audit identity is concerned (SMSP SPEC §2.5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Caller {
+    /// End-user organisation ODS code.
+    pub ods: Option<String>,
+    /// Local user id; until local authentication exists every caller is `anonymous`.
+    pub user: String,
+}
+
+impl Caller {
+    pub fn from_meta(meta: &crate::http::meta::RequestMeta) -> Self {
+        Self {
+            ods: meta.end_user_ods.clone(),
+            user: "anonymous".into(),
+        }
+    }
+}
+
+pub struct Bridge {
+    smsp: Arc<dyn SmspClient>,
+    tables: Arc<Tables>,
+    /// `public_base_url` without a trailing slash; `fullUrl`s are built from it.
+    public_base_url: String,
+    default_ods: String,
+}
+
+impl Bridge {
+    pub fn new(smsp: Arc<dyn SmspClient>, tables: Arc<Tables>, settings: &Settings) -> Self {
+        Self {
+            smsp,
+            tables,
+            public_base_url: settings.public_base_url.trim_end_matches('/').to_string(),
+            default_ods: settings.smsp.default_ods_code.clone(),
+        }
+    }
+
+    pub fn public_base_url(&self) -> &str {
+        &self.public_base_url
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// `urn:nhs-uk:identity:ods:<ODS>:<user>` (SMSP SPEC §2.5, MSCA-AUD-04).
+    fn audit_identity(&self, caller: &Caller) -> AuditIdentity {
+        let ods = caller.ods.as_deref().unwrap_or(&self.default_ods);
+        AuditIdentity::local_user(ods, &sanitise_user(&caller.user))
+    }
+
+    fn full_url(&self, nhs_number: &str) -> String {
+        format!("{}/Patient/{}", self.public_base_url, nhs_number)
+    }
+
+    /// A transport failure or ITK fault, through the outcome table.
+    fn smsp_failure(&self, context: CallContext, err: &SmspError) -> ApiError {
+        let key = err.outcome_key();
+        let row = self.tables.outcome(context, &key);
+        tracing::warn!(context = context.name(), failure = err.class(), outcome = %row.key, "SMSP call failed");
+        let mut e = row_error(row, &key, ErrorSource::Smsp);
+        e.retryable = err.is_retryable();
+        e
+    }
+}
+
+/// The error (or 2xx OperationOutcome) an `outcome` row describes.
+fn row_error(row: &OutcomeRow, origin_key: &str, source: ErrorSource) -> ApiError {
+    match row.operation_outcome(origin_key) {
+        Some(outcome) => ApiError {
+            status: row.http_status,
+            outcome,
+            retry_after: row.retry_after,
+            source,
+            retryable: false,
+            spine_code: row.spine_code.map(|c| c.code()).unwrap_or("UNKNOWN_ERROR"),
+        },
+        None => ApiError::internal(format!(
+            "The outcome table row '{}' has no OperationOutcome for this interaction",
+            row.key
+        )),
+    }
+}
+
+/// Outcome rows with a 2xx status (TOO_MANY_MATCHES) are answers, not errors.
+fn outcome_answer(row: &OutcomeRow, origin_key: &str) -> Result<Answer, ApiError> {
+    let err = row_error(row, origin_key, ErrorSource::Smsp);
+    if (200..300).contains(&err.status) && row.result == OutcomeResult::Outcome {
+        Answer::json(err.status, &err.outcome)
+    } else {
+        Err(err)
+    }
+}
+
+/// The user part of the audit URI: URI-safe characters only.
+fn sanitise_user(user: &str) -> String {
+    let cleaned: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "anonymous".into()
+    } else {
+        cleaned
+    }
+}

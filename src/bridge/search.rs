@@ -1,0 +1,61 @@
+//! `GET /Patient?…` → verifyNHSNumber, getNHSNumber, getPatientDetailsByNHSNumber,
+//! getPatientDetailsBySearch or getPatientDetails, as `mapping::plan` decides.
+
+use super::{outcome_answer, Answer, ApiError, Bridge, Caller};
+use crate::fhir::bundle::{count_only, searchset};
+use crate::fhir::SearchRequest;
+use crate::mapping::patient::{hidden_from_search, identifiers_only, to_fhir};
+use crate::mapping::{search_plan, CallContext, OutcomeResult, View};
+use crate::smsp::ResponseBody;
+
+impl Bridge {
+    pub async fn search(&self, request: SearchRequest, caller: &Caller) -> Result<Answer, ApiError> {
+        let (interaction, query) = search_plan(&request);
+        let audit = self.audit_identity(caller);
+        let call = self
+            .smsp
+            .call(interaction, &query, &audit)
+            .await
+            .map_err(|e| self.smsp_failure(CallContext::Search, &e))?;
+        let code = call.response.code.as_str().to_string();
+        let row = self.tables.outcome(CallContext::Search, &code);
+        let now = chrono::Utc::now();
+        match row.result {
+            OutcomeResult::EmptyBundle if request.summary_count => Answer::json(200, &count_only(0, now)),
+            OutcomeResult::EmptyBundle => Answer::json(200, &searchset(Vec::new(), now)),
+            OutcomeResult::Outcome => outcome_answer(row, &code),
+            OutcomeResult::Data => {
+                let found = match call.response.body {
+                    // `_summary=count` with an NHS number: verifyNHSNumber's VI says 1 or 0.
+                    ResponseBody::Verify { valid, .. } => {
+                        let total = u32::from(row.valid.or(valid).unwrap_or(false));
+                        return Answer::json(200, &count_only(total, now));
+                    }
+                    ResponseBody::NhsNumber { nhs_number, .. } => {
+                        nhs_number.as_ref().map(identifiers_only)
+                    }
+                    ResponseBody::PatientDetails(Some(p)) if hidden_from_search(&request, &p) => {
+                        // PDS SPEC §5.1: restricted patients never match a postcode search.
+                        return Answer::json(200, &searchset(Vec::new(), now));
+                    }
+                    ResponseBody::PatientDetails(p) => p.map(|p| {
+                        if request.identifiers_only {
+                            identifiers_only(&p.nhs_number)
+                        } else {
+                            to_fhir(&p, &self.tables, View::Search)
+                        }
+                    }),
+                };
+                let Some(patient) = found else {
+                    return Err(ApiError::internal("SMSP reported success but returned no patient"));
+                };
+                if request.summary_count {
+                    return Answer::json(200, &count_only(1, now));
+                }
+                let url = self.full_url(&patient.id);
+                Ok(Answer::json(200, &searchset(vec![(url, patient)], now))?
+                    .with_warning(row.warning.as_deref()))
+            }
+        }
+    }
+}

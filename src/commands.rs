@@ -1,0 +1,113 @@
+//! What each CLI subcommand does. Kept out of `main.rs` so tests can call them.
+
+use anyhow::Context;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{self, LogFormat, Settings};
+use crate::mapping::Tables;
+use crate::startup::Application;
+
+/// `serve`: load and check the configuration, then run until SIGTERM/Ctrl-C.
+pub async fn serve(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let settings = config::load(config_file).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    crate::telemetry::init(settings.log.format, &settings.log.filter);
+    let problems = config::check(&settings);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("config error: {p}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let app = Application::build(settings.clone()).await?;
+    tracing::info!(listen = %settings.listen, port = app.port(), "smsp-bridge serving");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check-config`: every configuration and mapping problem at once, then exit.
+pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let settings = match config::load(config_file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("config error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut failed = false;
+    for p in config::check(&settings) {
+        eprintln!("config error: {p}");
+        failed = true;
+    }
+    if let Err(e) = Tables::load(settings.mappings_dir.as_deref()) {
+        eprintln!("mapping error: {e}");
+        failed = true;
+    }
+    if failed {
+        Ok(ExitCode::FAILURE)
+    } else {
+        println!("configuration and mappings are valid");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `demo`: certificates, simulator and bridge in one process, with curls to paste.
+pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(LogFormat::Pretty, "info");
+    let dir = std::env::temp_dir().join(format!("smsp-bridge-demo-{}", std::process::id()));
+    let paths = crate::pki::generate_into(&dir).context("cannot generate demo certificates")?;
+    let pki = crate::pki::PkiSet::load(&dir)?;
+    let sim_addr = sim_listen
+        .parse()
+        .with_context(|| format!("--sim-listen {sim_listen} is not host:port"))?;
+    let sim = crate::sim::spawn(crate::sim::SimConfig::new(
+        sim_addr,
+        crate::sim::SimTls::from_pki(&pki),
+    ))
+    .await?;
+    let mut settings = Settings::default();
+    settings.listen = listen.to_string();
+    settings.log.format = LogFormat::Pretty;
+    settings.smsp.url = sim.url();
+    settings.smsp.client_cert = Some(paths.client_cert.clone());
+    settings.smsp.client_key = Some(paths.client_key.clone());
+    settings.smsp.ca_cert = Some(paths.ca.clone());
+    let app = Application::build(settings.clone()).await?;
+    let base = format!("http://127.0.0.1:{}{}", app.port(), settings.base_path);
+    println!("{}", demo_banner(&base, &sim.url(), &dir));
+    let handle = app.handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    tokio::signal::ctrl_c().await.ok();
+    handle.stop(true).await;
+    let _ = server.await;
+    sim.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_banner(base: &str, sim_url: &str, cert_dir: &Path) -> String {
+    let rid = "-H \"X-Request-ID: $(uuidgen || cat /proc/sys/kernel/random/uuid)\"";
+    format!(
+        r#"
+smsp-bridge demo is running.
+  PDS FHIR API : {base}
+  SMSP sim     : {sim_url} (TLS-MA; certificates in {dir})
+Press Ctrl-C to stop.
+
+# Read a patient (SMSP needs the date of birth: X-SMSP-Birth-Date)
+curl -s {rid} -H "X-SMSP-Birth-Date: 1980-01-15" {base}/Patient/9990001006
+
+# Search (exact, single match)
+curl -s {rid} "{base}/Patient?family=FAIRWEATHER&gender=male&birthdate=eq1980-01-15"
+
+# Search that matches two patients -> 200 OperationOutcome TOO_MANY_MATCHES
+curl -s {rid} "{base}/Patient?family=MAGIC-DEMOG-0007&gender=female&birthdate=1990-01-01"
+
+# Verify an NHS number
+curl -s {rid} "{base}/Patient/\$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-15"
+
+# An error: an NHS number with a bad check digit -> 400 INVALID_RESOURCE_ID
+curl -s {rid} -H "X-SMSP-Birth-Date: 1980-01-15" {base}/Patient/9990001007
+"#,
+        dir = cert_dir.display()
+    )
+}

@@ -1,0 +1,23 @@
+//! FHIR JSON responses: `Content-Type: application/fhir+json` on everything (PDS FHIR SPEC §3).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use bytes::Bytes;
+
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+pub fn fhir_json<T: serde::Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => fhir_bytes(status, Bytes::from(bytes)),
+        // Serialising our own model cannot fail in practice; never answer with a bare 500.
+        Err(_) => HttpResponse::InternalServerError()
+            .insert_header((header::CONTENT_TYPE, FHIR_JSON))
+            .body(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception"}]}"#),
+    }
+}
+
+pub fn fhir_bytes(status: StatusCode, body: Bytes) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, FHIR_JSON))
+        .body(body)
+}

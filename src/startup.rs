@@ -1,0 +1,96 @@
+//! `Application::build`: everything `serve`, the demo and the tests share to start the bridge.
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bridge::Bridge;
+use crate::config::Settings;
+use crate::mapping::Tables;
+use crate::smsp::transport::{LiveClient, TransportConfig};
+use crate::smsp::SmspClient;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Builds the bridge against the live SMSP named in `settings`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let tables = Tables::load(settings.mappings_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("mapping tables: {e}"))?;
+        let client = LiveClient::new(transport_config(&settings)?)
+            .context("cannot set up the SMSP transport")?;
+        Self::build_with(settings, Arc::new(client), tables)
+    }
+
+    /// Builds the bridge with any SMSP client (the simulator's in-process one, for instance).
+    pub fn build_with(
+        settings: Settings,
+        smsp: Arc<dyn SmspClient>,
+        tables: Tables,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let bridge = web::Data::new(Bridge::new(smsp, Arc::new(tables), &settings));
+        let base_path = settings.base_path.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(crate::http::echo::echo_headers))
+                .app_data(bridge.clone())
+                .configure(|cfg| crate::http::configure(cfg, &base_path))
+                .default_service(web::to(crate::http::routes::unsupported::unknown_path))
+        })
+        .shutdown_timeout(settings.shutdown_grace_seconds)
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Reads the TLS material named in the settings (secrets come from files, never from the
+/// config text itself).
+pub fn transport_config(settings: &Settings) -> anyhow::Result<TransportConfig> {
+    let s = &settings.smsp;
+    let read = |key: &str, path: &Option<std::path::PathBuf>| -> anyhow::Result<Vec<u8>> {
+        let path = path
+            .as_ref()
+            .with_context(|| format!("smsp.{key} is required"))?;
+        std::fs::read(path).with_context(|| format!("smsp.{key}: cannot read {}", path.display()))
+    };
+    Ok(TransportConfig {
+        url: s.url.clone(),
+        client_cert_pem: read("client_cert", &s.client_cert)?,
+        client_key_pem: read("client_key", &s.client_key)?,
+        ca_pem: read("ca_cert", &s.ca_cert)?,
+        connect_timeout: Duration::from_millis(s.connect_timeout_ms),
+        timeout: Duration::from_millis(s.timeout_ms),
+        max_body_bytes: s.max_body_bytes,
+        from_address: s.from_address.clone(),
+        username: s.username.clone(),
+        pool_idle_timeout: Duration::from_secs(60),
+    })
+}

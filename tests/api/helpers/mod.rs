@@ -1,0 +1,6 @@
+//! Test helpers: spawn the simulator and the bridge.
+pub mod app;
+pub mod sim;
+
+#[allow(unused_imports)]
+pub use app::{request_id, spawn_app, spawn_app_with, Reply, TestApp};

@@ -1,0 +1,13 @@
+//! One integration-test binary (each test file is otherwise a separate binary to link on 2 cores).
+//! Every test runs the real thing: the simulator is a real HTTPS server requiring client
+//! certificates, the bridge a real actix server on an ephemeral port.
+
+mod helpers;
+
+mod fhir_errors;
+mod fhir_read;
+mod fhir_search;
+mod fhir_verify;
+mod simulator;
+mod smsp_messages;
+mod transport;
