@@ -363,8 +363,10 @@ fn boolean(q: &Query<'_>, name: &'static str) -> Result<bool, RequestError> {
 
 /// PDS's JSON-Schema message, names sorted and quoted as Python's `repr` does
 /// (`('a', 'b' were unexpected)`).
-fn additional_properties(unknown: BTreeSet<&str>) -> RequestError {
-    let names: Vec<String> = unknown.iter().map(|n| py_repr(&echo(n))).collect();
+pub(crate) fn additional_properties<'a>(
+    unknown: impl IntoIterator<Item = &'a str>,
+) -> RequestError {
+    let names: Vec<String> = unknown.into_iter().map(|n| py_repr(&echo(n))).collect();
     let verb = if names.len() == 1 { "was" } else { "were" };
     RequestError::new(
         SpineCode::AdditionalProperties,

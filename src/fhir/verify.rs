@@ -15,7 +15,7 @@ use super::datatypes::{system, Identifier};
 use super::format;
 use super::origin::response_code_coding;
 use super::parameters::{Parameter, Parameters};
-use super::request_error::{echo, RequestError};
+use super::request_error::RequestError;
 use super::spine_code::SpineCode;
 use crate::domain::{NhsNumber, PartialDate, ResponseCode};
 use crate::smsp::QueryName;
@@ -155,15 +155,7 @@ fn validate(values: &[(&str, &str)]) -> Result<VerifyRequest, RequestError> {
     unknown.sort_unstable();
     unknown.dedup();
     if !unknown.is_empty() {
-        let names: Vec<String> = unknown.iter().map(|n| format!("'{}'", echo(n))).collect();
-        let verb = if names.len() == 1 { "was" } else { "were" };
-        return Err(RequestError::new(
-            SpineCode::AdditionalProperties,
-            format!(
-                "Invalid request with error - Additional properties are not allowed ({} {verb} unexpected)",
-                names.join(", ")
-            ),
-        ));
+        return Err(super::search::additional_properties(unknown));
     }
     let count = |name: &str| values.iter().filter(|(k, _)| *k == name).count();
     for name in PARAMETER_NAMES {
