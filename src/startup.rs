@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bridge::Bridge;
+use crate::bridge::{Bridge, PatientService};
 use crate::config::Settings;
 use crate::mapping::Tables;
 use crate::smsp::transport::{LiveClient, TransportConfig};
@@ -38,7 +38,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let bridge = web::Data::new(Bridge::new(smsp, Arc::new(tables), &settings));
+        let bridge: Arc<dyn PatientService> = Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
+        let bridge: web::Data<dyn PatientService> = web::Data::from(bridge);
         let base_path = settings.base_path.clone();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -34,6 +34,8 @@ pub struct ApiError {
     pub retryable: bool,
     /// The Spine code, kept for logs and metrics (never the diagnostics, which quote input).
     pub spine_code: &'static str,
+    /// The SMSP exchange behind the failure, if one was attempted (audit trail).
+    pub smsp: Option<super::SmspTrace>,
 }
 
 impl ApiError {
@@ -69,6 +71,7 @@ impl ApiError {
             source,
             retryable: false,
             spine_code: code.code(),
+            smsp: None,
         }
     }
 }

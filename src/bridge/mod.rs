@@ -2,35 +2,50 @@
 //! the PDS-shaped response using the outcome table. Below the HTTP edge, above SMSP.
 
 mod answer;
+mod audit_facts;
 mod error;
 mod read;
 mod search;
+mod service;
+mod trace;
 mod verify;
 
 pub use answer::Answer;
+pub use audit_facts::AuditFacts;
 pub use error::{ApiError, ErrorSource};
+pub use service::{PatientService, ReadRequest};
+pub use trace::{CacheStatus, SmspTrace};
 
 use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::mapping::{CallContext, OutcomeResult, OutcomeRow, Tables};
-use crate::smsp::{AuditIdentity, SmspClient, SmspError};
+use crate::smsp::{AuditIdentity, Interaction, SmspClient, SmspError};
 
-/// Who is asking, as far as SMSP's audit identity is concerned (SMSP SPEC §2.5).
+/// Who is asking: the principal the edge established, as far as the core needs it — for
+/// SMSP's audit identity (SMSP SPEC §2.5) and for rules keyed on the principal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Caller {
-    /// End-user organisation ODS code.
+    /// End-user organisation ODS code (`NHSD-End-User-Organisation-ODS`).
     pub ods: Option<String>,
-    /// Local user id; until local authentication exists every caller is `anonymous`.
+    /// Local user id (`anonymous` when no authentication is configured).
     pub user: String,
+    /// Roles granted to the user.
+    pub roles: Vec<String>,
 }
 
 impl Caller {
-    pub fn from_meta(meta: &crate::http::meta::RequestMeta) -> Self {
+    pub fn anonymous(ods: Option<String>) -> Self {
         Self {
-            ods: meta.end_user_ods.clone(),
+            ods,
             user: "anonymous".into(),
+            roles: Vec::new(),
         }
+    }
+
+    /// The identity rules such as the cache's "same principal" compare: organisation + user.
+    pub fn principal_key(&self) -> String {
+        format!("{}|{}", self.ods.as_deref().unwrap_or("-"), self.user)
     }
 }
 
@@ -71,13 +86,27 @@ impl Bridge {
     }
 
     /// A transport failure or ITK fault, through the outcome table.
-    fn smsp_failure(&self, context: CallContext, err: &SmspError) -> ApiError {
+    fn smsp_failure(&self, context: CallContext, interaction: Interaction, err: &SmspError) -> ApiError {
         let key = err.outcome_key();
         let row = self.tables.outcome(context, &key);
         tracing::warn!(context = context.name(), failure = err.class(), outcome = %row.key, "SMSP call failed");
         let mut e = row_error(row, &key, ErrorSource::Smsp);
         e.retryable = err.is_retryable();
+        e.smsp = Some(SmspTrace {
+            interaction,
+            message_id: None,
+            outcome: key,
+        });
         e
+    }
+}
+
+/// The trace of a completed exchange.
+fn trace_of(call: &crate::smsp::SmspCall) -> SmspTrace {
+    SmspTrace {
+        interaction: call.interaction,
+        message_id: Some(call.message_id.clone()),
+        outcome: call.response.code.as_str().to_string(),
     }
 }
 
@@ -91,6 +120,7 @@ fn row_error(row: &OutcomeRow, origin_key: &str, source: ErrorSource) -> ApiErro
             source,
             retryable: false,
             spine_code: row.spine_code.map(|c| c.code()).unwrap_or("UNKNOWN_ERROR"),
+            smsp: None,
         },
         None => ApiError::internal(format!(
             "The outcome table row '{}' has no OperationOutcome for this interaction",
@@ -100,11 +130,12 @@ fn row_error(row: &OutcomeRow, origin_key: &str, source: ErrorSource) -> ApiErro
 }
 
 /// Outcome rows with a 2xx status (TOO_MANY_MATCHES) are answers, not errors.
-fn outcome_answer(row: &OutcomeRow, origin_key: &str) -> Result<Answer, ApiError> {
-    let err = row_error(row, origin_key, ErrorSource::Smsp);
+fn outcome_answer(row: &OutcomeRow, trace: SmspTrace) -> Result<Answer, ApiError> {
+    let mut err = row_error(row, &trace.outcome, ErrorSource::Smsp);
     if (200..300).contains(&err.status) && row.result == OutcomeResult::Outcome {
-        Answer::json(err.status, &err.outcome)
+        Ok(Answer::json(err.status, &err.outcome)?.with_trace(trace))
     } else {
+        err.smsp = Some(trace);
         Err(err)
     }
 }

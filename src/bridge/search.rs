@@ -1,7 +1,7 @@
 //! `GET /Patient?…` → verifyNHSNumber, getNHSNumber, getPatientDetailsByNHSNumber,
 //! getPatientDetailsBySearch or getPatientDetails, as `mapping::plan` decides.
 
-use super::{outcome_answer, Answer, ApiError, Bridge, Caller};
+use super::{outcome_answer, trace_of, Answer, ApiError, Bridge, Caller};
 use crate::fhir::bundle::{count_only, searchset};
 use crate::fhir::SearchRequest;
 use crate::mapping::patient::{hidden_from_search, identifiers_only, to_fhir};
@@ -16,27 +16,31 @@ impl Bridge {
             .smsp
             .call(interaction, &query, &audit)
             .await
-            .map_err(|e| self.smsp_failure(CallContext::Search, &e))?;
-        let code = call.response.code.as_str().to_string();
-        let row = self.tables.outcome(CallContext::Search, &code);
+            .map_err(|e| self.smsp_failure(CallContext::Search, interaction, &e))?;
+        let trace = trace_of(&call);
+        let row = self.tables.outcome(CallContext::Search, &trace.outcome);
         let now = chrono::Utc::now();
         match row.result {
-            OutcomeResult::EmptyBundle if request.summary_count => Answer::json(200, &count_only(0, now)),
-            OutcomeResult::EmptyBundle => Answer::json(200, &searchset(Vec::new(), now)),
-            OutcomeResult::Outcome => outcome_answer(row, &code),
+            OutcomeResult::EmptyBundle if request.summary_count => {
+                Ok(Answer::json(200, &count_only(0, now))?.with_trace(trace))
+            }
+            OutcomeResult::EmptyBundle => {
+                Ok(Answer::json(200, &searchset(Vec::new(), now))?.with_trace(trace))
+            }
+            OutcomeResult::Outcome => outcome_answer(row, trace),
             OutcomeResult::Data => {
                 let found = match call.response.body {
                     // `_summary=count` with an NHS number: verifyNHSNumber's VI says 1 or 0.
                     ResponseBody::Verify { valid, .. } => {
                         let total = u32::from(row.valid.or(valid).unwrap_or(false));
-                        return Answer::json(200, &count_only(total, now));
+                        return Ok(Answer::json(200, &count_only(total, now))?.with_trace(trace));
                     }
                     ResponseBody::NhsNumber { nhs_number, .. } => {
                         nhs_number.as_ref().map(identifiers_only)
                     }
                     ResponseBody::PatientDetails(Some(p)) if hidden_from_search(&request, &p) => {
                         // PDS SPEC §5.1: restricted patients never match a postcode search.
-                        return Answer::json(200, &searchset(Vec::new(), now));
+                        return Ok(Answer::json(200, &searchset(Vec::new(), now))?.with_trace(trace));
                     }
                     ResponseBody::PatientDetails(p) => p.map(|p| {
                         if request.identifiers_only {
@@ -47,14 +51,19 @@ impl Bridge {
                     }),
                 };
                 let Some(patient) = found else {
-                    return Err(ApiError::internal("SMSP reported success but returned no patient"));
+                    let mut e = ApiError::internal("SMSP reported success but returned no patient");
+                    e.smsp = Some(trace);
+                    return Err(e);
                 };
                 if request.summary_count {
-                    return Answer::json(200, &count_only(1, now));
+                    return Ok(Answer::json(200, &count_only(1, now))?.with_trace(trace));
                 }
                 let url = self.full_url(&patient.id);
+                let id = patient.id.clone();
                 Ok(Answer::json(200, &searchset(vec![(url, patient)], now))?
-                    .with_warning(row.warning.as_deref()))
+                    .with_warning(row.warning.as_deref())
+                    .with_trace(trace)
+                    .disclosing(id))
             }
         }
     }

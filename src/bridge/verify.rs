@@ -1,6 +1,6 @@
 //! `$verify-nhs-number` → verifyNHSNumber, answered as `Parameters`.
 
-use super::{outcome_answer, Answer, ApiError, Bridge, Caller};
+use super::{outcome_answer, trace_of, Answer, ApiError, Bridge, Caller};
 use crate::fhir::verify::result;
 use crate::fhir::VerifyRequest;
 use crate::mapping::{verify_plan, CallContext, OutcomeResult};
@@ -14,11 +14,12 @@ impl Bridge {
             .smsp
             .call(interaction, &query, &audit)
             .await
-            .map_err(|e| self.smsp_failure(CallContext::Verify, &e))?;
+            .map_err(|e| self.smsp_failure(CallContext::Verify, interaction, &e))?;
+        let trace = trace_of(&call);
         let code = call.response.code.clone();
         let row = self.tables.outcome(CallContext::Verify, code.as_str());
         if row.result != OutcomeResult::Data {
-            return outcome_answer(row, code.as_str());
+            return outcome_answer(row, trace);
         }
         let (valid, identifier) = match call.response.body {
             ResponseBody::Verify { valid, identifier } => (valid, identifier),
@@ -29,7 +30,12 @@ impl Bridge {
         // number asked about when it verified.
         let requested = request.nhs_number.to_string();
         let number = identifier.or_else(|| valid.then_some(requested));
-        Ok(Answer::json(200, &result(valid, number.as_deref(), &code))?
-            .with_warning(row.warning.as_deref()))
+        let mut answer = Answer::json(200, &result(valid, number.as_deref(), &code))?
+            .with_warning(row.warning.as_deref())
+            .with_trace(trace);
+        if let Some(n) = number {
+            answer = answer.disclosing(n);
+        }
+        Ok(answer)
     }
 }

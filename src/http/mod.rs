@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, extractors and headers of the PDS FHIR API surface.
 
+pub mod caller;
 pub mod echo;
 mod error;
 pub mod meta;

@@ -21,3 +21,21 @@ pub fn fhir_bytes(status: StatusCode, body: Bytes) -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, FHIR_JSON))
         .body(body)
 }
+
+/// An `Answer` as sent: its bytes untouched, plus `X-Cache` and any caveat as `Warning`.
+pub fn answer_response(answer: crate::bridge::Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut res = fhir_bytes(status, answer.body);
+    let headers = res.headers_mut();
+    headers.insert(
+        header::HeaderName::from_static("x-cache"),
+        header::HeaderValue::from_static(answer.cache.as_str()),
+    );
+    if let Some(w) = answer.warning {
+        // RFC 7234 warn-code 199 "miscellaneous warning"; the text is ours, never the caller's.
+        if let Ok(v) = header::HeaderValue::from_str(&format!("199 smsp-bridge \"{w}\"")) {
+            headers.insert(header::WARNING, v);
+        }
+    }
+    res
+}

@@ -120,8 +120,9 @@ fn business_rules(interaction: Interaction, q: &Query) -> Result<(), ResponseCod
     match interaction {
         VerifyNhsNumber | GetPatientDetailsByNhsNumber if q.nhs_number.is_none() => bad,
         GetNhsNumber | GetPatientDetailsBySearch if !has_family || q.gender.is_none() => bad,
-        // Without an NHS number, getPatientDetails is a Simple Trace: family + gender (+ DOB).
-        GetPatientDetails if q.nhs_number.is_none() && (!has_family || q.gender.is_none()) => bad,
+        // Without an NHS number, getPatientDetails traces on family + DOB; gender is optional
+        // in its schema (QUPA_MT000005GB01, SMSP SPEC §4.5), unlike getPatientDetailsBySearch's.
+        GetPatientDetails if q.nhs_number.is_none() && !has_family => bad,
         _ => Ok(()),
     }
 }
@@ -370,6 +371,13 @@ mod tests {
         });
         q.gender = Some(Gender::Male);
         assert!(business_rules(Interaction::GetPatientDetails, &q).is_err());
+        // the combined interaction traces on family + DOB without gender
+        q.gender = None;
+        q.name = Some(QueryName {
+            given: None,
+            family: Some("X".into()),
+        });
+        assert!(business_rules(Interaction::GetPatientDetails, &q).is_ok());
     }
 
     #[test]

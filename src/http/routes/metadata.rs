@@ -4,17 +4,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::bridge::Bridge;
+use crate::bridge::PatientService;
 use crate::http::respond::fhir_json;
 use crate::http::ApiError;
 
 pub async fn capability_statement(
     req: HttpRequest,
-    bridge: web::Data<Bridge>,
+    service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
     super::super::negotiate::require_json(&req, super::format_param(&super::query_pairs(&req)))?;
     Ok(fhir_json(
         StatusCode::OK,
-        &crate::fhir::capability::statement(bridge.public_base_url()),
+        &crate::fhir::capability::statement(service.public_base_url()),
     ))
 }

@@ -2,18 +2,26 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::read::IntoHttp;
 use super::{format_param, query_pairs};
-use crate::bridge::{Bridge, Caller};
+use crate::bridge::{AuditFacts, PatientService};
+use crate::http::caller::{caller, record};
 use crate::http::meta::RequestMeta;
 use crate::http::negotiate::require_json;
+use crate::http::respond::answer_response;
 use crate::http::ApiError;
 
-pub async fn search(req: HttpRequest, bridge: web::Data<Bridge>) -> Result<HttpResponse, ApiError> {
-    let meta = RequestMeta::from_request(&req)?;
+pub async fn search(
+    req: HttpRequest,
+    service: web::Data<dyn PatientService>,
+) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
-    require_json(&req, format_param(&pairs))?;
-    let request = crate::fhir::search::parse(&pairs).map_err(ApiError::from)?;
-    let answer = bridge.search(request, &Caller::from_meta(&meta)).await?;
-    Ok(answer.into_response())
+    let facts = AuditFacts::new("search", pairs.clone());
+    let result = async {
+        let meta = RequestMeta::from_request(&req)?;
+        require_json(&req, format_param(&pairs))?;
+        let request = crate::fhir::search::parse(&pairs).map_err(ApiError::from)?;
+        service.search(request, &caller(&req, &meta)).await
+    }
+    .await;
+    Ok(answer_response(record(&req, facts, result)?))
 }

@@ -4,33 +4,65 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-use super::read::IntoHttp;
 use super::{format_param, query_pairs};
-use crate::bridge::{Bridge, Caller};
-use crate::fhir::SpineCode;
+use crate::bridge::{AuditFacts, PatientService};
+use crate::fhir::{SpineCode, VerifyRequest};
+use crate::http::caller::{caller, record};
 use crate::http::meta::RequestMeta;
 use crate::http::negotiate::require_json;
+use crate::http::respond::answer_response;
 use crate::http::ApiError;
 
 /// A Parameters body is a few hundred bytes; anything far larger is refused unread.
 const MAX_BODY: usize = 64 * 1024;
 
-pub async fn verify_get(req: HttpRequest, bridge: web::Data<Bridge>) -> Result<HttpResponse, ApiError> {
-    let meta = RequestMeta::from_request(&req)?;
+pub async fn verify_get(
+    req: HttpRequest,
+    service: web::Data<dyn PatientService>,
+) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
-    require_json(&req, format_param(&pairs))?;
-    let request = crate::fhir::verify::parse_query(&pairs).map_err(ApiError::from)?;
-    let answer = bridge.verify(request, &Caller::from_meta(&meta)).await?;
-    Ok(answer.into_response())
+    let facts = AuditFacts::new("verify", pairs.clone());
+    let parsed = crate::fhir::verify::parse_query(&pairs).map_err(ApiError::from);
+    run(&req, &pairs, facts, parsed, service).await
 }
 
 pub async fn verify_post(
     req: HttpRequest,
-    mut payload: web::Payload,
-    bridge: web::Data<Bridge>,
+    payload: web::Payload,
+    service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
-    let meta = RequestMeta::from_request(&req)?;
-    require_json(&req, format_param(&query_pairs(&req)))?;
+    let pairs = query_pairs(&req);
+    let body = read_body(payload).await;
+    let facts = AuditFacts::new(
+        "verify",
+        vec![(
+            "body".to_string(),
+            String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned(),
+        )],
+    );
+    let parsed = body.and_then(|b| crate::fhir::verify::parse_parameters(&b).map_err(ApiError::from));
+    run(&req, &pairs, facts, parsed, service).await
+}
+
+async fn run(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    facts: AuditFacts,
+    parsed: Result<VerifyRequest, ApiError>,
+    service: web::Data<dyn PatientService>,
+) -> Result<HttpResponse, ApiError> {
+    let result = async {
+        // X-Request-ID is checked before the parameters, as for every PDS interaction.
+        let meta = RequestMeta::from_request(req)?;
+        require_json(req, format_param(pairs))?;
+        let request = parsed?;
+        service.verify(request, &caller(req, &meta)).await
+    }
+    .await;
+    Ok(answer_response(record(req, facts, result)?))
+}
+
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
@@ -44,7 +76,5 @@ pub async fn verify_post(
         }
         body.extend_from_slice(&chunk);
     }
-    let request = crate::fhir::verify::parse_parameters(&body).map_err(ApiError::from)?;
-    let answer = bridge.verify(request, &Caller::from_meta(&meta)).await?;
-    Ok(answer.into_response())
+    Ok(body)
 }

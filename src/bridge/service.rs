@@ -1,0 +1,70 @@
+//! The one interface between the HTTP edge and whatever answers it. `Bridge` (the core)
+//! implements it; side rooms such as the cache wrap another implementation without the core
+//! knowing they exist.
+
+use futures_util::future::BoxFuture;
+
+use super::{Answer, ApiError, Caller};
+use crate::domain::{NhsNumber, PartialDate};
+use crate::fhir::{SearchRequest, VerifyRequest};
+
+/// `GET /Patient/{id}`: the date of birth is optional here because a layer above the core
+/// (the cache's "same principal traced it" rule) may be able to answer without it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReadRequest {
+    pub nhs_number: NhsNumber,
+    pub birth_date: Option<PartialDate>,
+}
+
+pub trait PatientService: Send + Sync + 'static {
+    fn read<'a>(
+        &'a self,
+        request: ReadRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>>;
+
+    fn search<'a>(
+        &'a self,
+        request: SearchRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>>;
+
+    fn verify<'a>(
+        &'a self,
+        request: VerifyRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>>;
+
+    /// Base URL clients see (for `fullUrl`s and the CapabilityStatement).
+    fn public_base_url(&self) -> &str;
+}
+
+impl PatientService for super::Bridge {
+    fn read<'a>(
+        &'a self,
+        request: ReadRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        Box::pin(super::Bridge::read(self, request, caller))
+    }
+
+    fn search<'a>(
+        &'a self,
+        request: SearchRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        Box::pin(super::Bridge::search(self, request, caller))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        request: VerifyRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        Box::pin(super::Bridge::verify(self, request, caller))
+    }
+
+    fn public_base_url(&self) -> &str {
+        super::Bridge::public_base_url(self)
+    }
+}

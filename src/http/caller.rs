@@ -1,0 +1,30 @@
+//! The caller of a FHIR interaction and the audit facts about it, kept in request extensions.
+
+use actix_web::{HttpMessage, HttpRequest};
+
+use super::meta::RequestMeta;
+use crate::bridge::{Answer, ApiError, AuditFacts, Caller};
+
+/// The principal an authentication layer attached to the request, or `anonymous` when none
+/// is configured; the end-user organisation always comes from the PDS header.
+pub fn caller(req: &HttpRequest, meta: &RequestMeta) -> Caller {
+    let mut caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_else(|| Caller::anonymous(None));
+    if meta.end_user_ods.is_some() {
+        caller.ods = meta.end_user_ods.clone();
+    }
+    caller
+}
+
+/// Leaves the audit facts for the audit layer and returns the result unchanged.
+pub fn record(
+    req: &HttpRequest,
+    facts: AuditFacts,
+    result: Result<Answer, ApiError>,
+) -> Result<Answer, ApiError> {
+    req.extensions_mut().insert(facts.outcome(&result));
+    result
+}
