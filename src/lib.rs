@@ -6,6 +6,7 @@
 //! the core; the core never imports it.
 
 pub mod bridge;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod fhir;
 pub mod http;
 pub mod mapping;
 pub mod pki;
+pub mod security;
 pub mod sim;
 pub mod smsp;
 pub mod startup;

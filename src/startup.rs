@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bridge::{Bridge, PatientService};
+use crate::cache::CacheLayer;
+use crate::security::Security;
 use crate::config::Settings;
 use crate::mapping::Tables;
 use crate::smsp::transport::{LiveClient, TransportConfig};
@@ -38,13 +40,23 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let bridge: Arc<dyn PatientService> = Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
-        let bridge: web::Data<dyn PatientService> = web::Data::from(bridge);
+        // The core, then the side rooms that wrap it.
+        let core: Arc<dyn PatientService> =
+            Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
+        let cache = Arc::new(CacheLayer::build(core, &settings.cache)?);
+        let service: web::Data<dyn PatientService> = web::Data::from(cache.service.clone());
+        let security = web::Data::new(Security::build(&settings.security)?);
         let base_path = settings.base_path.clone();
         let mut server = HttpServer::new(move || {
+            let cache = cache.clone();
+            // `wrap` order: the last wrapped runs first. Echoed headers go on everything,
+            // security answers (401/403/429) included.
             App::new()
+                .app_data(service.clone())
+                .app_data(security.clone())
+                .wrap(from_fn(crate::security::guard))
                 .wrap(from_fn(crate::http::echo::echo_headers))
-                .app_data(bridge.clone())
+                .configure(move |cfg| cache.configure(cfg))
                 .configure(|cfg| crate::http::configure(cfg, &base_path))
                 .default_service(web::to(crate::http::routes::unsupported::unknown_path))
         })

@@ -19,6 +19,8 @@ pub struct Settings {
     pub workers: usize,
     pub smsp: SmspSettings,
     pub log: LogSettings,
+    pub cache: crate::cache::CacheSettings,
+    pub security: crate::security::SecuritySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +73,8 @@ impl Default for Settings {
             workers: 0,
             smsp: SmspSettings::default(),
             log: LogSettings::default(),
+            cache: Default::default(),
+            security: Default::default(),
         }
     }
 }
