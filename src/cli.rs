@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "smsp-bridge", version, about = "PDS FHIR API surface answered from SMSP over mutual TLS")]
+#[command(
+    name = "smsp-bridge",
+    version,
+    about = "PDS FHIR API surface answered from SMSP over mutual TLS"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

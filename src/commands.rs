@@ -65,8 +65,10 @@ pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
         crate::sim::SimTls::from_pki(&pki),
     ))
     .await?;
-    let mut settings = Settings::default();
-    settings.listen = listen.to_string();
+    let mut settings = Settings {
+        listen: listen.to_string(),
+        ..Settings::default()
+    };
     settings.log.format = LogFormat::Pretty;
     settings.smsp.url = sim.url();
     settings.smsp.client_cert = Some(paths.client_cert.clone());

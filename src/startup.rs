@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use crate::bridge::{Bridge, PatientService};
 use crate::cache::CacheLayer;
-use crate::security::Security;
 use crate::config::Settings;
 use crate::mapping::Tables;
+use crate::security::Security;
 use crate::smsp::transport::{LiveClient, TransportConfig};
 use crate::smsp::SmspClient;
 

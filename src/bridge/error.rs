@@ -78,7 +78,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({} error, HTTP {})", self.spine_code, self.source.as_str(), self.status)
+        write!(
+            f,
+            "{} ({} error, HTTP {})",
+            self.spine_code,
+            self.source.as_str(),
+            self.status
+        )
     }
 }
 

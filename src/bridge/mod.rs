@@ -86,7 +86,12 @@ impl Bridge {
     }
 
     /// A transport failure or ITK fault, through the outcome table.
-    fn smsp_failure(&self, context: CallContext, interaction: Interaction, err: &SmspError) -> ApiError {
+    fn smsp_failure(
+        &self,
+        context: CallContext,
+        interaction: Interaction,
+        err: &SmspError,
+    ) -> ApiError {
         let key = err.outcome_key();
         let row = self.tables.outcome(context, &key);
         tracing::warn!(context = context.name(), failure = err.class(), outcome = %row.key, "SMSP call failed");

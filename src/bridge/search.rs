@@ -9,7 +9,11 @@ use crate::mapping::{search_plan, CallContext, OutcomeResult, View};
 use crate::smsp::ResponseBody;
 
 impl Bridge {
-    pub async fn search(&self, request: SearchRequest, caller: &Caller) -> Result<Answer, ApiError> {
+    pub async fn search(
+        &self,
+        request: SearchRequest,
+        caller: &Caller,
+    ) -> Result<Answer, ApiError> {
         let (interaction, query) = search_plan(&request);
         let audit = self.audit_identity(caller);
         let call = self
@@ -40,7 +44,9 @@ impl Bridge {
                     }
                     ResponseBody::PatientDetails(Some(p)) if hidden_from_search(&request, &p) => {
                         // PDS SPEC §5.1: restricted patients never match a postcode search.
-                        return Ok(Answer::json(200, &searchset(Vec::new(), now))?.with_trace(trace));
+                        return Ok(
+                            Answer::json(200, &searchset(Vec::new(), now))?.with_trace(trace)
+                        );
                     }
                     ResponseBody::PatientDetails(p) => p.map(|p| {
                         if request.identifiers_only {

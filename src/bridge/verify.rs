@@ -7,7 +7,11 @@ use crate::mapping::{verify_plan, CallContext, OutcomeResult};
 use crate::smsp::ResponseBody;
 
 impl Bridge {
-    pub async fn verify(&self, request: VerifyRequest, caller: &Caller) -> Result<Answer, ApiError> {
+    pub async fn verify(
+        &self,
+        request: VerifyRequest,
+        caller: &Caller,
+    ) -> Result<Answer, ApiError> {
         let (interaction, query) = verify_plan(&request);
         let audit = self.audit_identity(caller);
         let call = self

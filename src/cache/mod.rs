@@ -27,7 +27,10 @@ pub struct CacheLayer {
 }
 
 impl CacheLayer {
-    pub fn build(inner: Arc<dyn PatientService>, _settings: &CacheSettings) -> anyhow::Result<Self> {
+    pub fn build(
+        inner: Arc<dyn PatientService>,
+        _settings: &CacheSettings,
+    ) -> anyhow::Result<Self> {
         Ok(Self { service: inner })
     }
 

@@ -18,18 +18,27 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     let mut bad = |key, message: String| problems.push(ConfigProblem { key, message });
     if s.listen.parse::<std::net::SocketAddr>().is_err() {
-        bad("listen", format!("'{}' is not a socket address (host:port)", s.listen));
+        bad(
+            "listen",
+            format!("'{}' is not a socket address (host:port)", s.listen),
+        );
     }
     match url::Url::parse(&s.public_base_url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => bad("public_base_url", "must be an absolute http(s) URL".into()),
     }
     if !s.base_path.starts_with('/') || s.base_path.ends_with('/') {
-        bad("base_path", "must start with '/' and not end with '/'".into());
+        bad(
+            "base_path",
+            "must start with '/' and not end with '/'".into(),
+        );
     }
     match url::Url::parse(&s.smsp.url) {
         Ok(u) if u.scheme() == "https" => {}
-        Ok(_) => bad("smsp.url", "must be https: TLS mutual authentication is mandatory".into()),
+        Ok(_) => bad(
+            "smsp.url",
+            "must be https: TLS mutual authentication is mandatory".into(),
+        ),
         Err(e) => bad("smsp.url", format!("not a URL: {e}")),
     }
     for (key, path) in [
@@ -53,13 +62,23 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
         bad("smsp.max_body_bytes", "must be at least 4096".into());
     }
     if s.smsp.default_ods_code.is_empty()
-        || !s.smsp.default_ods_code.chars().all(|c| c.is_ascii_alphanumeric())
+        || !s
+            .smsp
+            .default_ods_code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric())
     {
-        bad("smsp.default_ods_code", "must be an alphanumeric ODS code".into());
+        bad(
+            "smsp.default_ods_code",
+            "must be an alphanumeric ODS code".into(),
+        );
     }
     if let Some(dir) = &s.mappings_dir {
         if !dir.is_dir() {
-            bad("mappings_dir", format!("directory {} not found", dir.display()));
+            bad(
+                "mappings_dir",
+                format!("directory {} not found", dir.display()),
+            );
         }
     }
     problems
@@ -71,8 +90,10 @@ mod tests {
 
     #[test]
     fn reports_every_problem_with_its_key() {
-        let mut s = Settings::default();
-        s.listen = "nope".into();
+        let mut s = Settings {
+            listen: "nope".into(),
+            ..Settings::default()
+        };
         s.smsp.url = "http://insecure".into();
         s.smsp.timeout_ms = 0;
         let keys: Vec<_> = check(&s).into_iter().map(|p| p.key).collect();

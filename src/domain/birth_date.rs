@@ -91,7 +91,8 @@ impl PartialDate {
                 )
             }
             10 => Some(
-                chrono::NaiveTime::from_hms_opt(n(8, 10).into(), 0, 0).ok_or(DateError::Calendar)?,
+                chrono::NaiveTime::from_hms_opt(n(8, 10).into(), 0, 0)
+                    .ok_or(DateError::Calendar)?,
             ),
             _ => None,
         };
@@ -144,13 +145,25 @@ mod tests {
 
     #[test]
     fn parses_fhir_dates_full_and_partial() {
-        assert_eq!(PartialDate::parse_fhir("1996-05-30").unwrap().to_hl7(), "19960530");
-        assert_eq!(PartialDate::parse_fhir("1996-05").unwrap().to_hl7(), "199605");
+        assert_eq!(
+            PartialDate::parse_fhir("1996-05-30").unwrap().to_hl7(),
+            "19960530"
+        );
+        assert_eq!(
+            PartialDate::parse_fhir("1996-05").unwrap().to_hl7(),
+            "199605"
+        );
         assert_eq!(PartialDate::parse_fhir("1996").unwrap().to_hl7(), "1996");
         assert_eq!(PartialDate::parse_fhir("20101022"), Err(DateError::Format));
-        assert_eq!(PartialDate::parse_fhir("2010-02-30"), Err(DateError::Calendar));
+        assert_eq!(
+            PartialDate::parse_fhir("2010-02-30"),
+            Err(DateError::Calendar)
+        );
         assert_eq!(PartialDate::parse_fhir("2010-13"), Err(DateError::Calendar));
-        assert_eq!(PartialDate::parse_fhir("eq2010-10-22"), Err(DateError::Format));
+        assert_eq!(
+            PartialDate::parse_fhir("eq2010-10-22"),
+            Err(DateError::Format)
+        );
     }
 
     #[test]
@@ -158,7 +171,10 @@ mod tests {
         let (d, t) = PartialDate::parse_hl7_with_time("194305191212").unwrap();
         assert_eq!(d.to_fhir(), "1943-05-19");
         assert_eq!(t.unwrap().to_string(), "12:12:00");
-        assert_eq!(PartialDate::parse_hl7("201405").unwrap().to_fhir(), "2014-05");
+        assert_eq!(
+            PartialDate::parse_hl7("201405").unwrap().to_fhir(),
+            "2014-05"
+        );
         assert!(PartialDate::parse_hl7("2014051").is_err());
         assert!(PartialDate::parse_hl7("").is_err());
     }

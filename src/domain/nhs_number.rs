@@ -97,10 +97,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_check_digit_and_format() {
-        assert_eq!(NhsNumber::parse("9000000000"), Err(NhsNumberError::CheckDigit));
+        assert_eq!(
+            NhsNumber::parse("9000000000"),
+            Err(NhsNumberError::CheckDigit)
+        );
         assert_eq!(NhsNumber::parse("900000000"), Err(NhsNumberError::Format));
         assert_eq!(NhsNumber::parse("90000000a9"), Err(NhsNumberError::Format));
-        assert_eq!(NhsNumber::parse("444444444444"), Err(NhsNumberError::Format));
+        assert_eq!(
+            NhsNumber::parse("444444444444"),
+            Err(NhsNumberError::Format)
+        );
     }
 
     #[test]

@@ -14,7 +14,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if self.source != ErrorSource::Client {
-            tracing::warn!(spine_code = self.spine_code, source = self.source.as_str(), status = self.status, "request failed");
+            tracing::warn!(
+                spine_code = self.spine_code,
+                source = self.source.as_str(),
+                status = self.status,
+                "request failed"
+            );
         }
         let mut res = fhir_json(self.status_code(), &self.outcome);
         if let Some(secs) = self.retry_after {

@@ -366,7 +366,7 @@ mod tests {
         ];
         let keys: Vec<String> = errors.iter().map(SmspError::outcome_key).collect();
         assert_eq!(keys, TRANSPORT_KEYS.map(String::from));
-        assert_eq!(SmspError::Fault(fault).outcome_key(), "itk-2100");
+        assert_eq!(SmspError::Fault(Box::new(fault)).outcome_key(), "itk-2100");
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl SmspClient for InProcessClient {
                     message_id,
                     response,
                 }),
-                SmspReply::Fault(f) => Err(SmspError::Fault(f)),
+                SmspReply::Fault(f) => Err(SmspError::Fault(Box::new(f))),
             }
         })
     }

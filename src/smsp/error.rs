@@ -22,7 +22,7 @@ pub enum SmspError {
     HttpStatus(u16),
     /// A SOAP fault carrying `itk:ToolkitErrorInfo`.
     #[error("SMSP returned ITK fault {}", .0.error_code)]
-    Fault(ToolkitFault),
+    Fault(Box<ToolkitFault>),
     /// The body was not the XML we expect (not XML, truncated, wrong shape, wrong content type).
     #[error("SMSP answer could not be understood: {0}")]
     Malformed(String),

@@ -151,9 +151,15 @@ mod tests {
         for i in Interaction::ALL {
             assert_eq!(Interaction::from_name(i.name()), Some(i));
             assert_eq!(Interaction::from_service(i.service()), Some(i));
-            assert_eq!(Interaction::from_service(&format!("\"{}\"", i.service())), Some(i));
+            assert_eq!(
+                Interaction::from_service(&format!("\"{}\"", i.service())),
+                Some(i)
+            );
         }
-        assert_eq!(Interaction::GetPatientDetails.request_root(), "getPatientDetails-v1-0");
+        assert_eq!(
+            Interaction::GetPatientDetails.request_root(),
+            "getPatientDetails-v1-0"
+        );
         assert_eq!(
             Interaction::GetPatientDetails.request_code(),
             "getPatientDetailsRequest-v1-0"

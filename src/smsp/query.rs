@@ -52,8 +52,18 @@ impl Query {
     pub fn check(&self, interaction: Interaction) -> Result<(), QueryError> {
         use Interaction::*;
         let i = interaction.name();
-        let missing = |p| Err(QueryError::Missing { interaction: i, parameter: p });
-        let not_allowed = |p| Err(QueryError::NotAllowed { interaction: i, parameter: p });
+        let missing = |p| {
+            Err(QueryError::Missing {
+                interaction: i,
+                parameter: p,
+            })
+        };
+        let not_allowed = |p| {
+            Err(QueryError::NotAllowed {
+                interaction: i,
+                parameter: p,
+            })
+        };
         let (needs_nhs, allows_nhs) = match interaction {
             VerifyNhsNumber | GetPatientDetailsByNhsNumber => (true, true),
             GetNhsNumber | GetPatientDetailsBySearch => (false, false),

@@ -76,7 +76,9 @@ impl LiveClient {
         let cas = reqwest::Certificate::from_pem_bundle(&config.ca_pem)
             .map_err(|e| TransportSetupError::Ca(e.to_string()))?;
         if cas.is_empty() {
-            return Err(TransportSetupError::Ca("no certificate in the bundle".into()));
+            return Err(TransportSetupError::Ca(
+                "no certificate in the bundle".into(),
+            ));
         }
         let http = reqwest::Client::builder()
             .tls_backend_rustls()
@@ -97,7 +99,11 @@ impl LiveClient {
     }
 
     /// Sends an already-built envelope and classifies the outcome.
-    pub async fn send(&self, interaction: Interaction, body: String) -> Result<SmspReply, SmspError> {
+    pub async fn send(
+        &self,
+        interaction: Interaction,
+        body: String,
+    ) -> Result<SmspReply, SmspError> {
         let exchange = async {
             let response = self
                 .http
@@ -149,14 +155,19 @@ impl SmspClient for LiveClient {
                     message_id,
                     response,
                 }),
-                SmspReply::Fault(fault) => Err(SmspError::Fault(fault)),
+                SmspReply::Fault(fault) => Err(SmspError::Fault(Box::new(fault))),
             }
         })
     }
 }
 
 fn is_xml_content_type(value: &str) -> bool {
-    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     matches!(
         mime.as_str(),
         "text/xml" | "application/soap+xml" | "application/xml"
@@ -228,7 +239,9 @@ fn classify(err: reqwest::Error) -> SmspError {
 /// A short description of a TLS failure, without certificate contents.
 fn tls_summary(err: &rustls::Error) -> String {
     match err {
-        rustls::Error::InvalidCertificate(reason) => format!("server certificate rejected: {reason:?}"),
+        rustls::Error::InvalidCertificate(reason) => {
+            format!("server certificate rejected: {reason:?}")
+        }
         rustls::Error::AlertReceived(alert) => format!("peer sent TLS alert {alert:?}"),
         other => format!("{other}"),
     }
@@ -249,9 +262,18 @@ mod tests {
 
     #[test]
     fn non_200_non_500_is_an_http_status_error() {
-        assert!(matches!(interpret(503, true, b""), Err(SmspError::HttpStatus(503))));
-        assert!(matches!(interpret(500, true, b"<nope"), Err(SmspError::HttpStatus(500))));
-        assert!(matches!(interpret(200, false, b"<x/>"), Err(SmspError::Malformed(_))));
+        assert!(matches!(
+            interpret(503, true, b""),
+            Err(SmspError::HttpStatus(503))
+        ));
+        assert!(matches!(
+            interpret(500, true, b"<nope"),
+            Err(SmspError::HttpStatus(500))
+        ));
+        assert!(matches!(
+            interpret(200, false, b"<x/>"),
+            Err(SmspError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -268,6 +290,9 @@ mod tests {
             username: "bridge".into(),
             pool_idle_timeout: Duration::from_secs(30),
         };
-        assert!(matches!(LiveClient::new(cfg), Err(TransportSetupError::NotHttps)));
+        assert!(matches!(
+            LiveClient::new(cfg),
+            Err(TransportSetupError::NotHttps)
+        ));
     }
 }

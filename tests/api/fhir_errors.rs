@@ -30,7 +30,10 @@ async fn writes_are_invalid_method_as_in_app_restricted_pds() {
 async fn related_person_says_smsp_cannot_supply_it() {
     let app = spawn_app().await;
     let r = app.get("/Patient/9990001006/RelatedPerson", &[]).await;
-    assert_eq!(r.json["resourceType"], "OperationOutcome", "not an empty Bundle");
+    assert_eq!(
+        r.json["resourceType"], "OperationOutcome",
+        "not an empty Bundle"
+    );
     assert_eq!(r.status, 400);
     assert!(r.diagnostics().contains("SMSP"));
     app.stop().await;
@@ -54,7 +57,12 @@ async fn metadata_states_what_is_supported() {
     assert_eq!(r.json["resourceType"], "CapabilityStatement");
     assert_eq!(r.json["fhirVersion"], "4.0.1");
     let text = r.json.to_string();
-    for needle in ["Patient", "verify-nhs-number", "X-SMSP-Birth-Date", "birthdate"] {
+    for needle in [
+        "Patient",
+        "verify-nhs-number",
+        "X-SMSP-Birth-Date",
+        "birthdate",
+    ] {
         assert!(text.contains(needle), "{needle} missing");
     }
     app.stop().await;
@@ -63,7 +71,12 @@ async fn metadata_states_what_is_supported() {
 #[tokio::test]
 async fn ping_is_open() {
     let app = spawn_app().await;
-    let r = app.http.get(format!("{}/_ping", app.root)).send().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/_ping", app.root))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
@@ -77,13 +90,19 @@ async fn smsp_unreachable_is_503_with_retry_after() {
     // stop the simulator the bridge is configured for: its port now refuses connections
     sim.stop().await;
     let r = app
-        .get("/Patient/9990001006", &[("X-SMSP-Birth-Date", "1980-01-15")])
+        .get(
+            "/Patient/9990001006",
+            &[("X-SMSP-Birth-Date", "1980-01-15")],
+        )
         .await;
     assert_eq!(r.status, 503, "{}", r.json);
     assert_eq!(r.spine_code(), "SERVICE_UNAVAILABLE");
     assert_eq!(r.header("retry-after"), Some("5"));
     let origin = &r.json["issue"][0]["details"]["coding"][1];
-    assert_eq!(origin["system"], "https://github.com/smsp-bridge/CodeSystem/transport-failure");
+    assert_eq!(
+        origin["system"],
+        "https://github.com/smsp-bridge/CodeSystem/transport-failure"
+    );
     assert_eq!(origin["code"], "connect");
     app.stop().await;
 }
@@ -100,7 +119,10 @@ async fn smsp_timeout_is_408_unable_to_call_service() {
         .unwrap();
     let started = std::time::Instant::now();
     let r = app
-        .get("/Patient/9990001006", &[("X-SMSP-Birth-Date", "1980-01-15")])
+        .get(
+            "/Patient/9990001006",
+            &[("X-SMSP-Birth-Date", "1980-01-15")],
+        )
         .await;
     assert_eq!(r.status, 408, "{}", r.json);
     assert_eq!(r.spine_code(), "UNABLE_TO_CALL_SERVICE");

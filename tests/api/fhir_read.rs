@@ -40,7 +40,10 @@ async fn read_returns_a_patient_shaped_as_pds() {
     assert_eq!(status["valueCodeableConcept"]["coding"][0]["code"], "01");
     assert_eq!(p["name"][0]["use"], "usual");
     assert_eq!(p["name"][0]["family"], "FAIRWEATHER");
-    assert_eq!(p["name"][0]["given"], serde_json::json!(["OLIVER", "JAMES"]));
+    assert_eq!(
+        p["name"][0]["given"],
+        serde_json::json!(["OLIVER", "JAMES"])
+    );
     assert_eq!(p["name"][0]["prefix"], serde_json::json!(["MR"]));
     assert_eq!(p["gender"], "male");
     assert_eq!(p["birthDate"], "1980-01-15");
@@ -50,11 +53,20 @@ async fn read_returns_a_patient_shaped_as_pds() {
     let home = by_use("home").expect("home address");
     assert_eq!(
         home["line"],
-        serde_json::json!(["FLAT 2", "10 CANAL WHARF", "HOLBECK", "LEEDS", "WEST YORKSHIRE"])
+        serde_json::json!([
+            "FLAT 2",
+            "10 CANAL WHARF",
+            "HOLBECK",
+            "LEEDS",
+            "WEST YORKSHIRE"
+        ])
     );
     assert_eq!(home["postalCode"], "LS11 5PZ");
     let temp = by_use("temp").expect("temporary address");
-    assert_eq!(temp["line"], serde_json::json!(["4 HARBOUR VIEW", "WHITBY", "NORTH YORKSHIRE"]));
+    assert_eq!(
+        temp["line"],
+        serde_json::json!(["4 HARBOUR VIEW", "WHITBY", "NORTH YORKSHIRE"])
+    );
     let billing = by_use("billing").expect("correspondence address");
     assert_eq!(billing["line"], serde_json::json!(["PO BOX 17", "LEEDS"]));
     let telecom = p["telecom"].as_array().expect("telecoms");
@@ -66,10 +78,18 @@ async fn read_returns_a_patient_shaped_as_pds() {
         .any(|t| t["system"] == "email" && t["value"] == "oliver.fairweather@example.com"));
     let gp = &p["generalPractitioner"][0];
     assert_eq!(gp["type"], "Organization");
-    assert_eq!(gp["identifier"]["system"], "https://fhir.nhs.uk/Id/ods-organization-code");
+    assert_eq!(
+        gp["identifier"]["system"],
+        "https://fhir.nhs.uk/Id/ods-organization-code"
+    );
     assert_eq!(gp["identifier"]["value"], "Z90001");
     assert_eq!(p["meta"]["security"][0]["code"], "U");
-    assert_eq!(app.sim.state.count(Interaction::GetPatientDetailsByNhsNumber), 1);
+    assert_eq!(
+        app.sim
+            .state
+            .count(Interaction::GetPatientDetailsByNhsNumber),
+        1
+    );
     app.stop().await;
 }
 
@@ -77,7 +97,10 @@ async fn read_returns_a_patient_shaped_as_pds() {
 async fn superseded_number_returns_the_superseding_record() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient/9990001111", &[("X-SMSP-Birth-Date", "1970-04-12")])
+        .get(
+            "/Patient/9990001111",
+            &[("X-SMSP-Birth-Date", "1970-04-12")],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     // PDS SPEC §4: the superseding record comes back, so id differs from the requested id.
@@ -90,7 +113,10 @@ async fn superseded_number_returns_the_superseding_record() {
 async fn restricted_record_has_no_location_data_and_is_labelled_restricted() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient/9990001103", &[("X-SMSP-Birth-Date", "1999-01-01")])
+        .get(
+            "/Patient/9990001103",
+            &[("X-SMSP-Birth-Date", "1999-01-01")],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     for absent in ["address", "telecom", "generalPractitioner"] {
@@ -105,13 +131,22 @@ async fn restricted_record_has_no_location_data_and_is_labelled_restricted() {
 async fn deceased_dates_keep_their_precision() {
     let app = spawn_app().await;
     let date_only = app
-        .get("/Patient/9990001014", &[("X-SMSP-Birth-Date", "1932-07-04")])
+        .get(
+            "/Patient/9990001014",
+            &[("X-SMSP-Birth-Date", "1932-07-04")],
+        )
         .await;
     assert_eq!(date_only.json["deceasedDateTime"], "2019-03-11");
     let with_time = app
-        .get("/Patient/9990001022", &[("X-SMSP-Birth-Date", "1945-02-19")])
+        .get(
+            "/Patient/9990001022",
+            &[("X-SMSP-Birth-Date", "1945-02-19")],
+        )
         .await;
-    assert_eq!(with_time.json["deceasedDateTime"], "2021-01-05T14:30:00+00:00");
+    assert_eq!(
+        with_time.json["deceasedDateTime"],
+        "2021-01-05T14:30:00+00:00"
+    );
     app.stop().await;
 }
 
@@ -120,15 +155,71 @@ async fn business_outcomes_map_to_pds_errors_with_the_smsp_code_as_second_coding
     let app = spawn_app().await;
     // (magic number, HTTP status, Spine code, severity, SMSP code) — PDS SPEC §7 and §10.3.
     let cases = [
-        ("9990001146", "1965-08-23", 404, "INVALIDATED_RESOURCE", "error", "DEMOG-0022"),
-        ("9990000077", "1990-01-01", 404, "RESOURCE_NOT_FOUND", "information", "DEMOG-0001"),
+        (
+            "9990001146",
+            "1965-08-23",
+            404,
+            "INVALIDATED_RESOURCE",
+            "error",
+            "DEMOG-0022",
+        ),
+        (
+            "9990000077",
+            "1990-01-01",
+            404,
+            "RESOURCE_NOT_FOUND",
+            "information",
+            "DEMOG-0001",
+        ),
         // the record exists, the date of birth does not match → not found, as PDS would not reveal it
-        ("9990001006", "1980-01-16", 404, "RESOURCE_NOT_FOUND", "information", "DEMOG-0040"),
-        ("9990000123", "1990-01-01", 400, "INVALID_RESOURCE_ID", "error", "DEMOG-0042"),
-        ("9990000034", "1990-01-01", 400, "INVALID_VALUE", "error", "SMSP-0001"),
-        ("9990000042", "1990-01-01", 500, "UNKNOWN_ERROR", "error", "SMSP-0002"),
-        ("9990000069", "1990-01-01", 500, "UNKNOWN_ERROR", "error", "SMSP-9999"),
-        ("9990000131", "1990-01-01", 500, "UNKNOWN_ERROR", "error", "DEMOG-9999"),
+        (
+            "9990001006",
+            "1980-01-16",
+            404,
+            "RESOURCE_NOT_FOUND",
+            "information",
+            "DEMOG-0040",
+        ),
+        (
+            "9990000123",
+            "1990-01-01",
+            400,
+            "INVALID_RESOURCE_ID",
+            "error",
+            "DEMOG-0042",
+        ),
+        (
+            "9990000034",
+            "1990-01-01",
+            400,
+            "INVALID_VALUE",
+            "error",
+            "SMSP-0001",
+        ),
+        (
+            "9990000042",
+            "1990-01-01",
+            500,
+            "UNKNOWN_ERROR",
+            "error",
+            "SMSP-0002",
+        ),
+        (
+            "9990000069",
+            "1990-01-01",
+            500,
+            "UNKNOWN_ERROR",
+            "error",
+            "SMSP-9999",
+        ),
+        (
+            "9990000131",
+            "1990-01-01",
+            500,
+            "UNKNOWN_ERROR",
+            "error",
+            "DEMOG-9999",
+        ),
     ];
     for (nhs, dob, status, spine, severity, smsp) in cases {
         let r = app
@@ -152,7 +243,10 @@ async fn business_outcomes_map_to_pds_errors_with_the_smsp_code_as_second_coding
 async fn smsp_0003_local_store_data_is_still_returned() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient/9990000050", &[("X-SMSP-Birth-Date", "1990-01-01")])
+        .get(
+            "/Patient/9990000050",
+            &[("X-SMSP-Birth-Date", "1990-01-01")],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["resourceType"], "Patient");
@@ -170,12 +264,18 @@ async fn itk_faults_map_to_5xx_with_the_itk_code() {
     ];
     for (nhs, status, spine, itk, retry_after) in cases {
         let r = app
-            .get(&format!("/Patient/{nhs}"), &[("X-SMSP-Birth-Date", "1990-01-01")])
+            .get(
+                &format!("/Patient/{nhs}"),
+                &[("X-SMSP-Birth-Date", "1990-01-01")],
+            )
             .await;
         assert_eq!(r.status, status, "ITK {itk}: {}", r.json);
         assert_eq!(r.spine_code(), spine);
         let origin = &r.json["issue"][0]["details"]["coding"][1];
-        assert_eq!(origin["system"], "urn:oid:2.16.840.1.113883.2.1.3.2.4.17.268");
+        assert_eq!(
+            origin["system"],
+            "urn:oid:2.16.840.1.113883.2.1.3.2.4.17.268"
+        );
         assert_eq!(origin["code"], itk);
         assert_eq!(r.header("retry-after"), retry_after, "ITK {itk}");
     }
@@ -189,7 +289,11 @@ async fn read_needs_the_birth_date_header() {
     assert_eq!(r.status, 400);
     assert_eq!(r.spine_code(), "MISSING_VALUE");
     assert_eq!(r.json["issue"][0]["code"], "required");
-    assert!(r.diagnostics().contains("X-SMSP-Birth-Date"), "{}", r.diagnostics());
+    assert!(
+        r.diagnostics().contains("X-SMSP-Birth-Date"),
+        "{}",
+        r.diagnostics()
+    );
     for bad in ["15/01/1980", "1980-02-30", "1980-01", "<script>"] {
         let r = app
             .get("/Patient/9990001006", &[("X-SMSP-Birth-Date", bad)])
@@ -201,7 +305,11 @@ async fn read_needs_the_birth_date_header() {
             format!("Invalid value - '{bad}' in header 'X-SMSP-Birth-Date'")
         );
     }
-    assert_eq!(app.sim.state.snapshot().total, 0, "no SMSP call for a refused request");
+    assert_eq!(
+        app.sim.state.snapshot().total,
+        0,
+        "no SMSP call for a refused request"
+    );
     app.stop().await;
 }
 
@@ -210,7 +318,10 @@ async fn invalid_nhs_number_is_invalid_resource_id() {
     let app = spawn_app().await;
     for bad in ["9000000000", "123", "99900010066", "ABCDEFGHIJ"] {
         let r = app
-            .get(&format!("/Patient/{bad}"), &[("X-SMSP-Birth-Date", "1980-01-15")])
+            .get(
+                &format!("/Patient/{bad}"),
+                &[("X-SMSP-Birth-Date", "1980-01-15")],
+            )
             .await;
         assert_eq!(r.status, 400, "{bad}");
         assert_eq!(r.spine_code(), "INVALID_RESOURCE_ID");
@@ -229,7 +340,10 @@ async fn x_request_id_is_checked_first_with_nhs_wording() {
     let app = spawn_app().await;
     // Exact bodies from NHS's INT functional tests (missing/invalid/empty X-Request-ID).
     let missing = app
-        .get_raw("/Patient/9000000000", &[("X-SMSP-Birth-Date", "1980-01-15")])
+        .get_raw(
+            "/Patient/9000000000",
+            &[("X-SMSP-Birth-Date", "1980-01-15")],
+        )
         .await;
     assert_eq!(missing.status, 400);
     assert_eq!(missing.spine_code(), "MISSING_VALUE");
@@ -238,13 +352,23 @@ async fn x_request_id_is_checked_first_with_nhs_wording() {
         missing.diagnostics(),
         "Invalid request with error - X-Request-ID header must be supplied to access this resource"
     );
-    let invalid = app.get_raw("/Patient/9990001006", &[("X-Request-ID", "1234")]).await;
+    let invalid = app
+        .get_raw("/Patient/9990001006", &[("X-Request-ID", "1234")])
+        .await;
     assert_eq!(invalid.status, 400);
     assert_eq!(invalid.spine_code(), "INVALID_VALUE");
-    assert_eq!(invalid.diagnostics(), "Invalid value - '1234' in header 'X-Request-ID'");
+    assert_eq!(
+        invalid.diagnostics(),
+        "Invalid value - '1234' in header 'X-Request-ID'"
+    );
     assert_eq!(invalid.header("x-request-id"), Some("1234"));
-    let empty = app.get_raw("/Patient/9990001006", &[("X-Request-ID", "")]).await;
-    assert_eq!(empty.diagnostics(), "Invalid value - '' in header 'X-Request-ID'");
+    let empty = app
+        .get_raw("/Patient/9990001006", &[("X-Request-ID", "")])
+        .await;
+    assert_eq!(
+        empty.diagnostics(),
+        "Invalid value - '' in header 'X-Request-ID'"
+    );
     app.stop().await;
 }
 
@@ -254,19 +378,28 @@ async fn xml_is_not_acceptable() {
     let r = app
         .get(
             "/Patient/9990001006",
-            &[("X-SMSP-Birth-Date", "1980-01-15"), ("Accept", "application/fhir+xml")],
+            &[
+                ("X-SMSP-Birth-Date", "1980-01-15"),
+                ("Accept", "application/fhir+xml"),
+            ],
         )
         .await;
     assert_eq!(r.status, 406);
     assert_eq!(r.header("content-type"), Some("application/fhir+json"));
     let r = app
-        .get("/Patient/9990001006?_format=xml", &[("X-SMSP-Birth-Date", "1980-01-15")])
+        .get(
+            "/Patient/9990001006?_format=xml",
+            &[("X-SMSP-Birth-Date", "1980-01-15")],
+        )
         .await;
     assert_eq!(r.status, 406);
     let ok = app
         .get(
             "/Patient/9990001006?_format=json",
-            &[("X-SMSP-Birth-Date", "1980-01-15"), ("Accept", "application/fhir+json")],
+            &[
+                ("X-SMSP-Birth-Date", "1980-01-15"),
+                ("Accept", "application/fhir+json"),
+            ],
         )
         .await;
     assert_eq!(ok.status, 200);

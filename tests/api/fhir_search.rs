@@ -8,7 +8,10 @@ use smsp_bridge::smsp::Interaction;
 async fn single_match_with_gender_uses_get_patient_details_by_search() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient?family=FAIRWEATHER&gender=male&birthdate=eq1980-01-15", &[])
+        .get(
+            "/Patient?family=FAIRWEATHER&gender=male&birthdate=eq1980-01-15",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.header("content-type"), Some("application/fhir+json"));
@@ -29,7 +32,10 @@ async fn single_match_with_gender_uses_get_patient_details_by_search() {
     assert_eq!(addresses.len(), 1);
     assert_eq!(addresses[0]["use"], "home");
     assert!(b.get("link").is_none() && b.get("id").is_none());
-    assert_eq!(app.sim.state.count(Interaction::GetPatientDetailsBySearch), 1);
+    assert_eq!(
+        app.sim.state.count(Interaction::GetPatientDetailsBySearch),
+        1
+    );
     app.stop().await;
 }
 
@@ -42,7 +48,10 @@ async fn search_without_gender_uses_get_patient_details() {
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["total"], 1);
     assert_eq!(app.sim.state.count(Interaction::GetPatientDetails), 1);
-    assert_eq!(app.sim.state.count(Interaction::GetPatientDetailsBySearch), 0);
+    assert_eq!(
+        app.sim.state.count(Interaction::GetPatientDetailsBySearch),
+        0
+    );
     app.stop().await;
 }
 
@@ -50,7 +59,10 @@ async fn search_without_gender_uses_get_patient_details() {
 async fn zero_matches_is_a_bundle_without_entry() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient?family=NOBODY&gender=female&birthdate=2001-01-01", &[])
+        .get(
+            "/Patient?family=NOBODY&gender=female&birthdate=2001-01-01",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["resourceType"], "Bundle");
@@ -64,7 +76,10 @@ async fn zero_matches_is_a_bundle_without_entry() {
 async fn several_matches_is_200_too_many_matches_exactly_as_pds() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient?family=TWINNING&gender=female&birthdate=1990-05-05", &[])
+        .get(
+            "/Patient?family=TWINNING&gender=female&birthdate=1990-05-05",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200);
     // NHS's too_many_matches.json: information / multiple-matches / no diagnostics.
@@ -83,7 +98,10 @@ async fn several_matches_is_200_too_many_matches_exactly_as_pds() {
 async fn identifiers_only_uses_get_nhs_number() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient?family=FAIRWEATHER&gender=male&birthdate=1980-01-15&_elements=identifier", &[])
+        .get(
+            "/Patient?family=FAIRWEATHER&gender=male&birthdate=1980-01-15&_elements=identifier",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let resource = &r.json["entry"][0]["resource"];
@@ -98,25 +116,41 @@ async fn identifiers_only_uses_get_nhs_number() {
 async fn identifier_search_reads_by_nhs_number_and_summary_count_verifies() {
     let app = spawn_app().await;
     let id = "identifier=https://fhir.nhs.uk/Id/nhs-number%7C9990001006";
-    let r = app.get(&format!("/Patient?{id}&birthdate=1980-01-15"), &[]).await;
+    let r = app
+        .get(&format!("/Patient?{id}&birthdate=1980-01-15"), &[])
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["entry"][0]["resource"]["id"], "9990001006");
-    assert_eq!(app.sim.state.count(Interaction::GetPatientDetailsByNhsNumber), 1);
+    assert_eq!(
+        app.sim
+            .state
+            .count(Interaction::GetPatientDetailsByNhsNumber),
+        1
+    );
 
     let with_name = app
-        .get(&format!("/Patient?{id}&birthdate=1980-01-15&family=FAIRWEATHER"), &[])
+        .get(
+            &format!("/Patient?{id}&birthdate=1980-01-15&family=FAIRWEATHER"),
+            &[],
+        )
         .await;
     assert_eq!(with_name.json["total"], 1, "{}", with_name.json);
     assert_eq!(app.sim.state.count(Interaction::GetPatientDetails), 1);
 
     let count = app
-        .get(&format!("/Patient?{id}&birthdate=1980-01-15&_summary=count"), &[])
+        .get(
+            &format!("/Patient?{id}&birthdate=1980-01-15&_summary=count"),
+            &[],
+        )
         .await;
     assert_eq!(count.status, 200);
     assert_eq!(count.json["total"], 1, "{}", count.json);
     assert!(count.json.get("entry").is_none());
     let wrong_dob = app
-        .get(&format!("/Patient?{id}&birthdate=1980-01-16&_summary=count"), &[])
+        .get(
+            &format!("/Patient?{id}&birthdate=1980-01-16&_summary=count"),
+            &[],
+        )
         .await;
     assert_eq!(wrong_dob.json["total"], 0, "{}", wrong_dob.json);
     assert_eq!(app.sim.state.count(Interaction::VerifyNhsNumber), 2);
@@ -127,14 +161,26 @@ async fn identifier_search_reads_by_nhs_number_and_summary_count_verifies() {
 async fn xml_special_and_non_ascii_names_round_trip_through_smsp() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient?family=O%27BRIEN%20%26%20SONS&gender=male&birthdate=1975-03-21", &[])
+        .get(
+            "/Patient?family=O%27BRIEN%20%26%20SONS&gender=male&birthdate=1975-03-21",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!(r.json["entry"][0]["resource"]["name"][0]["family"], "O'BRIEN & SONS");
+    assert_eq!(
+        r.json["entry"][0]["resource"]["name"][0]["family"],
+        "O'BRIEN & SONS"
+    );
     let r = app
-        .get("/Patient?family=%C3%85NGSTR%C3%96M&gender=female&birthdate=1991-09-30", &[])
+        .get(
+            "/Patient?family=%C3%85NGSTR%C3%96M&gender=female&birthdate=1991-09-30",
+            &[],
+        )
         .await;
-    assert_eq!(r.json["entry"][0]["resource"]["name"][0]["family"], "ÅNGSTRÖM");
+    assert_eq!(
+        r.json["entry"][0]["resource"]["name"][0]["family"],
+        "ÅNGSTRÖM"
+    );
     assert_eq!(r.json["entry"][0]["resource"]["name"][0]["given"][0], "ZOË");
     app.stop().await;
 }
@@ -147,7 +193,10 @@ async fn restricted_patients_never_match_a_postcode_search() {
         .await;
     assert_eq!(plain.json["total"], 1, "{}", plain.json);
     let with_postcode = app
-        .get("/Patient?family=FARTHING&birthdate=1999-01-01&address-postalcode=S1%202AA", &[])
+        .get(
+            "/Patient?family=FARTHING&birthdate=1999-01-01&address-postalcode=S1%202AA",
+            &[],
+        )
         .await;
     assert_eq!(with_postcode.json["total"], 0, "{}", with_postcode.json);
     assert!(with_postcode.json.get("entry").is_none());
@@ -207,16 +256,26 @@ async fn validation_follows_pds_order_and_wording() {
     }
     // app-restricted PDS: _max-results other than 1 is 403 INVALID_VALUE (issue code `token`)
     let r = app
-        .get("/Patient?family=Smith&birthdate=2010-10-22&_max-results=2", &[])
+        .get(
+            "/Patient?family=Smith&birthdate=2010-10-22&_max-results=2",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.spine_code(), "INVALID_VALUE");
     assert_eq!(r.json["issue"][0]["code"], "token");
     let ok = app
-        .get("/Patient?family=NOBODY&gender=male&birthdate=2010-10-22&_max-results=1", &[])
+        .get(
+            "/Patient?family=NOBODY&gender=male&birthdate=2010-10-22&_max-results=1",
+            &[],
+        )
         .await;
     assert_eq!(ok.status, 200);
-    assert_eq!(app.sim.state.snapshot().total, 1, "only the valid search reached SMSP");
+    assert_eq!(
+        app.sim.state.snapshot().total,
+        1,
+        "only the valid search reached SMSP"
+    );
     app.stop().await;
 }
 
@@ -236,8 +295,16 @@ async fn what_smsp_cannot_serve_is_refused_naming_the_parameter() {
     ] {
         let r = app.get(&format!("/Patient?{base}&{extra}"), &[]).await;
         assert_eq!(r.status, 400, "{extra}: {}", r.json);
-        assert!(r.diagnostics().contains(param), "{extra}: {}", r.diagnostics());
-        assert!(r.diagnostics().contains("SMSP"), "{extra}: {}", r.diagnostics());
+        assert!(
+            r.diagnostics().contains(param),
+            "{extra}: {}",
+            r.diagnostics()
+        );
+        assert!(
+            r.diagnostics().contains("SMSP"),
+            "{extra}: {}",
+            r.diagnostics()
+        );
     }
     assert_eq!(app.sim.state.snapshot().total, 0);
     app.stop().await;

@@ -13,13 +13,22 @@ fn param<'a>(p: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 async fn verify_by_get_and_post() {
     let app = spawn_app().await;
     let r = app
-        .get("/Patient/$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-15", &[])
+        .get(
+            "/Patient/$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-15",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["resourceType"], "Parameters");
     assert_eq!(param(&r.json, "valid")["valueBoolean"], true);
-    assert_eq!(param(&r.json, "nhsNumber")["valueIdentifier"]["value"], "9990001006");
-    assert_eq!(param(&r.json, "smspResponseCode")["valueCoding"]["code"], "SMSP-0000");
+    assert_eq!(
+        param(&r.json, "nhsNumber")["valueIdentifier"]["value"],
+        "9990001006"
+    );
+    assert_eq!(
+        param(&r.json, "smspResponseCode")["valueCoding"]["code"],
+        "SMSP-0000"
+    );
 
     let body = serde_json::json!({
         "resourceType": "Parameters",
@@ -48,22 +57,40 @@ async fn verify_outcomes() {
     let app = spawn_app().await;
     // superseded: SMSP returns the superseding number (SMSP SPEC §7 DEMOG-0017)
     let r = app
-        .get("/Patient/$verify-nhs-number?nhs-number=9990001111&birthdate=1970-04-12", &[])
+        .get(
+            "/Patient/$verify-nhs-number?nhs-number=9990001111&birthdate=1970-04-12",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!(param(&r.json, "nhsNumber")["valueIdentifier"]["value"], "9990001138");
-    assert_eq!(param(&r.json, "smspResponseCode")["valueCoding"]["code"], "DEMOG-0017");
+    assert_eq!(
+        param(&r.json, "nhsNumber")["valueIdentifier"]["value"],
+        "9990001138"
+    );
+    assert_eq!(
+        param(&r.json, "smspResponseCode")["valueCoding"]["code"],
+        "DEMOG-0017"
+    );
     // VI=false (SMSP SPEC §5.1: a "no" is a successful response)
     let r = app
-        .get("/Patient/$verify-nhs-number?nhs-number=9990000026&birthdate=1980-01-15", &[])
+        .get(
+            "/Patient/$verify-nhs-number?nhs-number=9990000026&birthdate=1980-01-15",
+            &[],
+        )
         .await;
     assert_eq!(param(&r.json, "valid")["valueBoolean"], false, "{}", r.json);
     // a date of birth that does not match
     let r = app
-        .get("/Patient/$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-16", &[])
+        .get(
+            "/Patient/$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-16",
+            &[],
+        )
         .await;
     assert_eq!(param(&r.json, "valid")["valueBoolean"], false, "{}", r.json);
-    assert_eq!(param(&r.json, "smspResponseCode")["valueCoding"]["code"], "DEMOG-0040");
+    assert_eq!(
+        param(&r.json, "smspResponseCode")["valueCoding"]["code"],
+        "DEMOG-0040"
+    );
     app.stop().await;
 }
 
@@ -76,7 +103,10 @@ async fn verify_validates_its_parameters() {
     assert_eq!(r.status, 400);
     assert_eq!(r.spine_code(), "MISSING_VALUE");
     let r = app
-        .get("/Patient/$verify-nhs-number?nhs-number=9000000000&birthdate=1980-01-15", &[])
+        .get(
+            "/Patient/$verify-nhs-number?nhs-number=9000000000&birthdate=1980-01-15",
+            &[],
+        )
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.spine_code(), "INVALID_VALUE");

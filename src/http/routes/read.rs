@@ -19,7 +19,11 @@ pub async fn read(
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
     let mut params = vec![("id".to_string(), id.to_string())];
-    if let Some(dob) = req.headers().get(X_SMSP_BIRTH_DATE).and_then(|v| v.to_str().ok()) {
+    if let Some(dob) = req
+        .headers()
+        .get(X_SMSP_BIRTH_DATE)
+        .and_then(|v| v.to_str().ok())
+    {
         params.push((X_SMSP_BIRTH_DATE.to_string(), dob.to_string()));
     }
     let facts = AuditFacts::new("read", params);

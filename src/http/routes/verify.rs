@@ -40,7 +40,8 @@ pub async fn verify_post(
             String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned(),
         )],
     );
-    let parsed = body.and_then(|b| crate::fhir::verify::parse_parameters(&b).map_err(ApiError::from));
+    let parsed =
+        body.and_then(|b| crate::fhir::verify::parse_parameters(&b).map_err(ApiError::from));
     run(&req, &pairs, facts, parsed, service).await
 }
 
@@ -66,7 +67,10 @@ async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
-            ApiError::client(SpineCode::InvalidValue, "The request body could not be read")
+            ApiError::client(
+                SpineCode::InvalidValue,
+                "The request body could not be read",
+            )
         })?;
         if body.len() + chunk.len() > MAX_BODY {
             return Err(ApiError::client(

@@ -22,11 +22,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the bridge against `sim`, letting the test adjust the settings first.
 pub async fn spawn_app_with(sim: TestSim, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".into();
-    settings.public_base_url = "https://bridge.example.test/personal-demographics/FHIR/R4".into();
-    settings.workers = 2;
-    settings.shutdown_grace_seconds = 1;
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        public_base_url: "https://bridge.example.test/personal-demographics/FHIR/R4".into(),
+        workers: 2,
+        shutdown_grace_seconds: 1,
+        ..Settings::default()
+    };
     settings.smsp.url = sim.url.clone();
     settings.smsp.client_cert = Some(sim.paths.client_cert.clone());
     settings.smsp.client_key = Some(sim.paths.client_key.clone());
@@ -112,7 +114,11 @@ async fn into_reply(res: reqwest::Response) -> Reply {
     let json = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("body is not JSON (status {status}): {text}"));
     capture(&json);
-    Reply { status, headers, json }
+    Reply {
+        status,
+        headers,
+        json,
+    }
 }
 
 /// When `SMSP_BRIDGE_CAPTURE_DIR` is set, every FHIR body the bridge produced during the suite
