@@ -215,8 +215,8 @@ fn classify(err: reqwest::Error) -> SmspError {
             return SmspError::Tls(tls_summary(tls));
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return SmspError::Tls(tls_summary(inner));
+            if let Some(tls) = rustls_inside(io) {
+                return SmspError::Tls(tls_summary(tls));
             }
             io_kind.get_or_insert(io.kind());
         }
@@ -234,6 +234,18 @@ fn classify(err: reqwest::Error) -> SmspError {
         None if err.is_body() || err.is_decode() => SmspError::Io("body read failed".into()),
         None => SmspError::Io("request failed".into()),
     }
+}
+
+/// `io::Error::source()` skips the error an `io::Error` wraps, and hyper nests rustls errors
+/// two `io::Error`s deep, so look inside explicitly.
+fn rustls_inside(io: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = io.get_ref()?;
+    if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(rustls_inside)
 }
 
 /// A short description of a TLS failure, without certificate contents.
