@@ -11,14 +11,17 @@ use std::time::Duration;
 use crate::bridge::{Bridge, PatientService};
 use crate::cache::CacheLayer;
 use crate::config::Settings;
+use crate::http::routes::status::StatusProbe;
 use crate::mapping::Tables;
 use crate::security::Security;
 use crate::smsp::transport::{LiveClient, TransportConfig};
 use crate::smsp::SmspClient;
+use crate::telemetry::smsp_metrics::MeteredClient;
 
 pub struct Application {
     port: u16,
     server: Server,
+    security: web::Data<Security>,
 }
 
 impl Application {
@@ -40,12 +43,16 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        crate::telemetry::metrics::install();
+        let smsp = MeteredClient::wrap(smsp);
+        let probe = web::Data::new(StatusProbe(smsp.clone()));
         // The core, then the side rooms that wrap it.
         let core: Arc<dyn PatientService> =
             Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
         let cache = Arc::new(CacheLayer::build(core, &settings.cache)?);
         let service: web::Data<dyn PatientService> = web::Data::from(cache.service.clone());
         let security = web::Data::new(Security::build(&settings.security)?);
+        let security_for_app = security.clone();
         let base_path = settings.base_path.clone();
         let mut server = HttpServer::new(move || {
             let cache = cache.clone();
@@ -53,8 +60,10 @@ impl Application {
             // security answers (401/403/429) included.
             App::new()
                 .app_data(service.clone())
-                .app_data(security.clone())
+                .app_data(security_for_app.clone())
+                .app_data(probe.clone())
                 .wrap(from_fn(crate::security::guard))
+                .wrap(from_fn(crate::telemetry::metrics::track))
                 .wrap(from_fn(crate::http::echo::echo_headers))
                 .configure(move |cfg| cache.configure(cfg))
                 .configure(|cfg| crate::http::configure(cfg, &base_path))
@@ -68,6 +77,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            security,
         })
     }
 
@@ -79,8 +89,12 @@ impl Application {
         self.server.handle()
     }
 
+    /// Runs until stopped (SIGTERM/SIGINT or the handle): actix stops accepting, lets
+    /// in-flight requests finish within `shutdown_grace_seconds`, then the audit log is flushed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.security.flush().await;
+        result
     }
 }
 

@@ -18,6 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
     use routes::*;
     cfg.route("/_ping", web::get().to(ping::ping))
         .route("/_ping", web::head().to(ping::ping))
+        .route("/_status", web::get().to(status::status))
+        .route("/_status", web::head().to(status::status))
+        .route("/metrics", web::get().to(crate::telemetry::metrics::render))
         .service(
             web::scope(base_path)
                 .route("/metadata", web::get().to(metadata::capability_statement))

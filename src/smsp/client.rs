@@ -23,4 +23,10 @@ pub trait SmspClient: Send + Sync + 'static {
         query: &'a Query,
         audit: &'a AuditIdentity,
     ) -> BoxFuture<'a, Result<SmspCall, SmspError>>;
+
+    /// A readiness check that touches no patient data: proves SMSP can be reached (for the live
+    /// client: a TLS-MA handshake and any HTTP answer). Returns the HTTP status seen.
+    fn probe(&self) -> BoxFuture<'_, Result<u16, SmspError>> {
+        Box::pin(async { Ok(200) })
+    }
 }

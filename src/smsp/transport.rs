@@ -133,6 +133,19 @@ impl LiveClient {
 }
 
 impl SmspClient for LiveClient {
+    fn probe(&self) -> BoxFuture<'_, Result<u16, SmspError>> {
+        Box::pin(async move {
+            // Any HTTP answer proves TCP, the TLS-MA handshake and the server are up; a GET
+            // carries no patient data and is not a SOAP call SMSP would audit.
+            let fut = self.http.get(&self.config.url).send();
+            match tokio::time::timeout(self.config.connect_timeout * 2, fut).await {
+                Ok(Ok(res)) => Ok(res.status().as_u16()),
+                Ok(Err(e)) => Err(classify(e)),
+                Err(_) => Err(SmspError::Timeout),
+            }
+        })
+    }
+
     fn call<'a>(
         &'a self,
         interaction: Interaction,

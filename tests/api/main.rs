@@ -8,6 +8,7 @@ mod fhir_errors;
 mod fhir_read;
 mod fhir_search;
 mod fhir_verify;
+mod ops;
 mod simulator;
 mod smsp_messages;
 mod transport;

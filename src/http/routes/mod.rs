@@ -4,6 +4,7 @@ pub mod metadata;
 pub mod ping;
 pub mod read;
 pub mod search;
+pub mod status;
 pub mod unsupported;
 pub mod verify;
 

@@ -21,3 +21,6 @@ pub fn init(format: LogFormat, filter: &str) {
         LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
     };
 }
+
+pub mod metrics;
+pub mod smsp_metrics;

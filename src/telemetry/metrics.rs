@@ -1,0 +1,76 @@
+//! Prometheus metrics: one process-wide recorder (the `metrics` facade), an HTTP middleware
+//! counting requests by route *pattern* and status, and the `/metrics` endpoint.
+//! Labels never carry patient data: routes are patterns (`/Patient/{id}`), never paths.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Latency buckets in seconds: SMSP answers in tens to hundreds of milliseconds; a cache hit in
+/// microseconds.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the recorder once per process (tests start many apps in one process).
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn render() -> HttpResponse {
+    match install() {
+        Some(h) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(h.render()),
+        None => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+/// Counts every request by method, route pattern and status, times it, and tracks in-flight
+/// requests.
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let in_flight = metrics::gauge!("smsp_bridge_http_requests_in_flight");
+    in_flight.increment(1.0);
+    let res = next.call(req).await;
+    in_flight.decrement(1.0);
+    let (route, status) = match &res {
+        Ok(r) => (
+            r.request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".into()),
+            r.status().as_u16().to_string(),
+        ),
+        Err(e) => (
+            "unmatched".into(),
+            e.as_response_error().status_code().as_u16().to_string(),
+        ),
+    };
+    metrics::counter!("smsp_bridge_http_requests_total",
+        "method" => method.clone(), "route" => route.clone(), "status" => status)
+    .increment(1);
+    metrics::histogram!("smsp_bridge_http_request_duration_seconds",
+        "method" => method, "route" => route)
+    .record(started.elapsed().as_secs_f64());
+    res
+}
