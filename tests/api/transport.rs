@@ -90,7 +90,8 @@ async fn knobs_produce_each_failure_class() {
     cfg.max_body_bytes = 64 * 1024;
     let client = LiveClient::new(cfg).unwrap();
     type Check = fn(&SmspError) -> bool;
-    let cases: Vec<(&str, Box<dyn Fn(&mut smsp_bridge::sim::Knobs)>, Check, bool)> = vec![
+    type Knob = Box<dyn Fn(&mut smsp_bridge::sim::Knobs)>;
+    let cases: Vec<(&str, Knob, Check, bool)> = vec![
         (
             "timeout",
             Box::new(|k| k.latency_ms = 2_000),
