@@ -102,7 +102,7 @@ curl -s {rid} -H "X-SMSP-Birth-Date: 1980-01-15" {base}/Patient/9990001006
 curl -s {rid} "{base}/Patient?family=FAIRWEATHER&gender=male&birthdate=eq1980-01-15"
 
 # Search that matches two patients -> 200 OperationOutcome TOO_MANY_MATCHES
-curl -s {rid} "{base}/Patient?family=MAGIC-DEMOG-0007&gender=female&birthdate=1990-01-01"
+curl -s {rid} "{base}/Patient?family=TWINNING&gender=female&birthdate=1990-05-05"
 
 # Verify an NHS number
 curl -s {rid} "{base}/Patient/\$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-15"
