@@ -9,7 +9,7 @@ set -u
 port="${SMSP_BRIDGE_HEALTHCHECK_PORT:-8080}"
 path="${SMSP_BRIDGE_HEALTHCHECK_PATH:-/_ping}"
 
-if ! exec 3<>"/dev/tcp/127.0.0.1/${port}"; then
+if ! { exec 3<>"/dev/tcp/127.0.0.1/${port}"; } 2>/dev/null; then
     echo "unhealthy: cannot connect to 127.0.0.1:${port}" >&2
     exit 1
 fi

@@ -50,6 +50,19 @@ def resolve(node, base: pathlib.Path, seen):
     return node
 
 
+# Known discrepancies between NHS's OAS and live PDS, where the bridge follows live PDS.
+# PDS FHIR SPEC §7 / "Not determined": the proxy answers an app-restricted `_max-results` other
+# than 1 with issue.code "token", which the OAS enum lacks (NHS test tag @oas-bug, SPINEDEM-3187).
+MAX_RESULTS_DISPLAY = "Cannot retrieve more than one result with application-restricted access token"
+
+
+def known_discrepancy(body, error) -> bool:
+    if list(error.path) != ["issue", 0, "code"] or error.instance != "token":
+        return False
+    coding = body["issue"][0].get("details", {}).get("coding", [{}])[0]
+    return coding.get("code") == "INVALID_VALUE" and coding.get("display") == MAX_RESULTS_DISPLAY
+
+
 def main() -> int:
     spec_dir = pathlib.Path(sys.argv[1])
     capture = pathlib.Path(sys.argv[2])
@@ -71,7 +84,8 @@ def main() -> int:
             skipped[kind] = skipped.get(kind, 0) + 1
             continue
         counts[kind] = counts.get(kind, 0) + 1
-        errors = sorted(v.iter_errors(body), key=lambda e: list(e.path))
+        errors = [e for e in v.iter_errors(body) if not known_discrepancy(body, e)]
+        errors.sort(key=lambda e: list(e.path))
         if errors:
             failures += 1
             print(f"FAIL {f.name}:")

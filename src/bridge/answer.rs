@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::{ApiError, CacheStatus, SmspTrace};
+use crate::domain::NhsNumber;
 
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -16,6 +17,19 @@ pub struct Answer {
     /// NHS numbers the answer discloses (audit trail only; never logged).
     pub nhs_numbers: Vec<String>,
     pub cache: CacheStatus,
+    /// The patient record the answer rests on, as the READ view, for layers above the core
+    /// (issue 4: the cache answers a DOB-less read after a search with it). Set only when SMSP
+    /// returned a patient record; never logged.
+    pub record: Option<PatientRecord>,
+}
+
+/// A patient record SMSP returned, rendered as `GET /Patient/{id}` renders it.
+#[derive(Debug, Clone)]
+pub struct PatientRecord {
+    /// The record's own number (the superseding one after DEMOG-0017).
+    pub nhs_number: NhsNumber,
+    /// The READ-view Patient JSON (every address, PDS FHIR SPEC §6).
+    pub read_body: Bytes,
 }
 
 impl Answer {
@@ -29,6 +43,7 @@ impl Answer {
             smsp: None,
             nhs_numbers: Vec::new(),
             cache: CacheStatus::Bypass,
+            record: None,
         })
     }
 
@@ -39,6 +54,14 @@ impl Answer {
 
     pub fn with_trace(mut self, trace: SmspTrace) -> Self {
         self.smsp = Some(trace);
+        self
+    }
+
+    pub fn with_record(mut self, nhs_number: NhsNumber, read_body: Bytes) -> Self {
+        self.record = Some(PatientRecord {
+            nhs_number,
+            read_body,
+        });
         self
     }
 

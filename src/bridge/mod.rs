@@ -10,7 +10,7 @@ mod service;
 mod trace;
 mod verify;
 
-pub use answer::Answer;
+pub use answer::{Answer, PatientRecord};
 pub use audit_facts::AuditFacts;
 pub use error::{ApiError, ErrorSource};
 pub use service::{PatientService, ReadRequest};

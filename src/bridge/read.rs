@@ -24,10 +24,13 @@ impl Bridge {
             (OutcomeResult::Data, ResponseBody::PatientDetails(Some(patient))) => {
                 // DEMOG-0017: the record comes back under the superseding number (PDS SPEC §4).
                 let resource = to_fhir(&patient, &self.tables, View::Read);
-                Ok(Answer::json(200, &resource)?
+                let answer = Answer::json(200, &resource)?;
+                let body = answer.body.clone();
+                Ok(answer
                     .with_warning(row.warning.as_deref())
                     .with_trace(trace)
-                    .disclosing(patient.nhs_number.to_string()))
+                    .disclosing(patient.nhs_number.to_string())
+                    .with_record(patient.nhs_number, body))
             }
             (OutcomeResult::Data, _) => {
                 let mut e = ApiError::internal("SMSP reported success but returned no patient");

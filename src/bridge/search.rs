@@ -33,6 +33,9 @@ impl Bridge {
             }
             OutcomeResult::Outcome => outcome_answer(row, trace),
             OutcomeResult::Data => {
+                // The READ view of a returned record, for layers above the core (the cache:
+                // a DOB-less read after this search gets what a read would, issue 4).
+                let mut record = None;
                 let found = match call.response.body {
                     // `_summary=count` with an NHS number: verifyNHSNumber's VI says 1 or 0.
                     ResponseBody::Verify { valid, .. } => {
@@ -49,6 +52,9 @@ impl Bridge {
                         );
                     }
                     ResponseBody::PatientDetails(p) => p.map(|p| {
+                        if !request.summary_count {
+                            record = Some((p.nhs_number, to_fhir(&p, &self.tables, View::Read)));
+                        }
                         if request.identifiers_only {
                             identifiers_only(&p.nhs_number)
                         } else {
@@ -66,10 +72,15 @@ impl Bridge {
                 }
                 let url = self.full_url(&patient.id);
                 let id = patient.id.clone();
-                Ok(Answer::json(200, &searchset(vec![(url, patient)], now))?
+                let mut answer = Answer::json(200, &searchset(vec![(url, patient)], now))?
                     .with_warning(row.warning.as_deref())
                     .with_trace(trace)
-                    .disclosing(id))
+                    .disclosing(id);
+                if let Some((nhs_number, read_view)) = record {
+                    let read_body = Answer::json(200, &read_view)?.body;
+                    answer = answer.with_record(nhs_number, read_body);
+                }
+                Ok(answer)
             }
         }
     }
