@@ -89,6 +89,7 @@ fn answer(state: &SimState, soap_action: Option<&str>, body: &[u8]) -> Reply {
             return response(i, empty(i, code), None);
         }
     };
+    state.record_audit_identity(parsed.audit_identity.clone());
     let i = parsed.interaction;
     let service = i.service();
     if by_action != Some(i) {

@@ -14,6 +14,9 @@ pub struct SimState {
     /// The knobs given at start; `reset` returns to them.
     initial_knobs: Knobs,
     counters: Counters,
+    /// The ITK audit identity of the last well-formed request: lets tests check who the
+    /// client said was calling (SMSP SPEC §2.5) without logging it.
+    last_audit_identity: RwLock<Option<crate::smsp::AuditIdentity>>,
 }
 
 impl SimState {
@@ -23,6 +26,7 @@ impl SimState {
             knobs: RwLock::new(knobs.clone()),
             initial_knobs: knobs,
             counters: Counters::default(),
+            last_audit_identity: RwLock::new(None),
         }
     }
 
@@ -47,6 +51,20 @@ impl SimState {
         let mut k = self.knobs();
         change(&mut k);
         self.set_knobs(k)
+    }
+
+    pub fn record_audit_identity(&self, id: Option<crate::smsp::AuditIdentity>) {
+        *self
+            .last_audit_identity
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = id;
+    }
+
+    pub fn last_audit_identity(&self) -> Option<crate::smsp::AuditIdentity> {
+        self.last_audit_identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn counters(&self) -> &Counters {

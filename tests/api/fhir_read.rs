@@ -405,3 +405,41 @@ async fn xml_is_not_acceptable() {
     assert_eq!(ok.status, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn end_user_organisation_and_caller_flow_into_the_itk_audit_identity() {
+    let app = spawn_app().await;
+    app.get(
+        "/Patient/9990001006",
+        &[
+            ("X-SMSP-Birth-Date", "1980-01-15"),
+            ("NHSD-End-User-Organisation-ODS", "Y12345"),
+        ],
+    )
+    .await;
+    let id = app
+        .sim
+        .state
+        .last_audit_identity()
+        .expect("audit identity sent");
+    // SMSP SPEC §2.5: non-smartcard users as urn:nhs-uk:identity:ods:<ODS>:<user>, ITK default type
+    assert_eq!(id.type_oid, "2.16.840.1.113883.2.1.3.2.4.18.27");
+    assert!(
+        id.uri.starts_with("urn:nhs-uk:identity:ods:Y12345:"),
+        "{}",
+        id.uri
+    );
+    // without the header, the configured default ODS code is used
+    app.get(
+        "/Patient/9990001006",
+        &[("X-SMSP-Birth-Date", "1980-01-15")],
+    )
+    .await;
+    let id = app.sim.state.last_audit_identity().unwrap();
+    assert!(
+        id.uri.starts_with("urn:nhs-uk:identity:ods:X99:"),
+        "{}",
+        id.uri
+    );
+    app.stop().await;
+}
