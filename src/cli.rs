@@ -33,6 +33,8 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         sim_listen: String,
     },
+    /// Compare SMSP-derived answers with the real PDS FHIR API, field by field.
+    Compare(crate::compare::CompareArgs),
     /// Validate configuration and mapping tables, report every problem, and exit.
     CheckConfig {
         #[arg(long, short)]

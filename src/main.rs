@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo { listen, sim_listen } => {
                 smsp_bridge::commands::demo(&listen, &sim_listen).await
             }
+            Command::Compare(args) => smsp_bridge::compare::run_cli(args).await,
             Command::CheckConfig { config } => {
                 smsp_bridge::commands::check_config(config.as_deref())
             }

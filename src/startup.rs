@@ -44,13 +44,16 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         crate::telemetry::metrics::install();
+        // Metrics count every attempt; the resilience policies (retries, breaker) sit outside.
         let smsp = MeteredClient::wrap(smsp);
+        let smsp = crate::resilience::wrap(smsp, &settings.resilience);
         let probe = web::Data::new(StatusProbe(smsp.clone()));
         // The core, then the side rooms that wrap it.
         let core: Arc<dyn PatientService> =
             Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
         let cache = Arc::new(CacheLayer::build(core, &settings.cache)?);
-        let service: web::Data<dyn PatientService> = web::Data::from(cache.service.clone());
+        let shadowed = crate::compare::wrap_shadow(cache.service.clone(), &settings.compare)?;
+        let service: web::Data<dyn PatientService> = web::Data::from(shadowed);
         let security = web::Data::new(Security::build(&settings.security)?);
         let security_for_app = security.clone();
         let base_path = settings.base_path.clone();

@@ -21,6 +21,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub cache: crate::cache::CacheSettings,
     pub security: crate::security::SecuritySettings,
+    pub resilience: crate::resilience::ResilienceSettings,
+    pub compare: crate::compare::CompareSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,6 +77,8 @@ impl Default for Settings {
             log: LogSettings::default(),
             cache: Default::default(),
             security: Default::default(),
+            resilience: Default::default(),
+            compare: Default::default(),
         }
     }
 }
