@@ -1,0 +1,90 @@
+//! Issue 9 targets for the translation itself: building each SOAP request (≤ 3 µs) and turning
+//! an all-fields getPatientDetailsResponse into PDS Patient JSON bytes (≤ 10 µs median).
+//! Run: `cargo bench --bench messages`. Results: docs/PERFORMANCE.md.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+
+use smsp_bridge::domain::{Gender, LocalIdentifier, NhsNumber, PartialDate};
+use smsp_bridge::mapping::{patient::to_fhir, Tables, View};
+use smsp_bridge::smsp::{
+    build, parse, AuditIdentity, EnvelopeContext, Interaction, Query, QueryName, ResponseBody,
+    SmspReply,
+};
+
+fn query_for(interaction: Interaction) -> Query {
+    let mut q = Query::new(PartialDate::full(1980, 1, 15).unwrap());
+    let nhs = NhsNumber::parse("9990001006").unwrap();
+    let name = QueryName {
+        given: Some("OLIVER".into()),
+        family: Some("O'BRIEN & SONS".into()),
+    };
+    match interaction {
+        Interaction::VerifyNhsNumber => {
+            q.nhs_number = Some(nhs);
+            q.name = Some(name);
+        }
+        Interaction::GetPatientDetailsByNhsNumber => {
+            q.nhs_number = Some(nhs);
+            q.local_identifier = Some(LocalIdentifier {
+                root: "2.16.840.1.113883.2.1.3.2.4.18.24".into(),
+                extension: "RXX:00001".into(),
+            });
+        }
+        Interaction::GetNhsNumber | Interaction::GetPatientDetailsBySearch => {
+            q.gender = Some(Gender::Male);
+            q.name = Some(name);
+            q.postcode = Some("LS11 5PZ".into());
+        }
+        Interaction::GetPatientDetails => {
+            q.gender = Some(Gender::Male);
+            q.nhs_number = Some(nhs);
+            q.name = Some(name);
+            q.postcode = Some("LS11 5PZ".into());
+        }
+    }
+    q
+}
+
+fn request_building(c: &mut Criterion) {
+    let audit = AuditIdentity::local_user("Y12345", "bench-user");
+    let mut group = c.benchmark_group("build_request");
+    for interaction in Interaction::ALL {
+        let query = query_for(interaction);
+        group.bench_function(interaction.name(), |b| {
+            b.iter(|| {
+                let ctx = EnvelopeContext::new(
+                    "https://smsp.example/smsp/pds",
+                    "urn:smsp-bridge",
+                    "smsp-bridge",
+                    audit.clone(),
+                );
+                black_box(build::request_envelope(interaction, black_box(&query), &ctx).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn response_to_patient_json(c: &mut Criterion) {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
+    ))
+    .expect("all-fields fixture");
+    let tables = Tables::embedded().unwrap();
+    c.bench_function("getPatientDetailsResponse_to_patient_json", |b| {
+        b.iter(|| {
+            let SmspReply::Response(r) = parse::reply(black_box(&body)).unwrap() else {
+                panic!("fault")
+            };
+            let ResponseBody::PatientDetails(Some(p)) = r.body else {
+                panic!("no patient")
+            };
+            black_box(serde_json::to_vec(&to_fhir(&p, &tables, View::Read)).unwrap())
+        })
+    });
+}
+
+criterion_group!(benches, request_building, response_to_patient_json);
+criterion_main!(benches);
