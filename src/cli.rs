@@ -35,6 +35,10 @@ pub enum Command {
     },
     /// Compare SMSP-derived answers with the real PDS FHIR API, field by field.
     Compare(crate::compare::CompareArgs),
+    /// Maintain the HTTP Basic users file (passwords from a prompt or stdin, never argv).
+    User(crate::security::users_cli::UserArgs),
+    /// Audit trail tools: `audit verify FILE…` checks the hash chain.
+    Audit(crate::security::audit::AuditArgs),
     /// Validate configuration and mapping tables, report every problem, and exit.
     CheckConfig {
         #[arg(long, short)]

@@ -74,12 +74,14 @@ pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
     settings.smsp.client_cert = Some(paths.client_cert.clone());
     settings.smsp.client_key = Some(paths.client_key.clone());
     settings.smsp.ca_cert = Some(paths.ca.clone());
+    // The documented demo user (docs/SECURITY.md): HTTP Basic, audit trail in the demo dir.
+    crate::security::demo::configure(&dir, &mut settings.security)?;
     let app = Application::build(settings.clone()).await?;
     let base = format!("http://127.0.0.1:{}{}", app.port(), settings.base_path);
     println!("{}", demo_banner(&base, &sim.url(), &dir));
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
-    tokio::signal::ctrl_c().await.ok();
+    crate::telemetry::shutdown_signal().await.ok();
     handle.stop(true).await;
     let _ = server.await;
     sim.stop().await;
@@ -87,12 +89,15 @@ pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn demo_banner(base: &str, sim_url: &str, cert_dir: &Path) -> String {
-    let rid = "-H \"X-Request-ID: $(uuidgen || cat /proc/sys/kernel/random/uuid)\"";
+    let rid =
+        "-u demo:demo-password -H \"X-Request-ID: $(uuidgen || cat /proc/sys/kernel/random/uuid)\"";
     format!(
         r#"
 smsp-bridge demo is running.
   PDS FHIR API : {base}
   SMSP sim     : {sim_url} (TLS-MA; certificates in {dir})
+  Demo user    : demo / demo-password (HTTP Basic; roles read, search, verify)
+  Audit trail  : {dir}/audit (check it: smsp-bridge audit verify {dir}/audit)
 Press Ctrl-C to stop.
 
 # Read a patient (SMSP needs the date of birth: X-SMSP-Birth-Date)

@@ -23,6 +23,8 @@ fn main() -> std::process::ExitCode {
                 smsp_bridge::commands::demo(&listen, &sim_listen).await
             }
             Command::Compare(args) => smsp_bridge::compare::run_cli(args).await,
+            Command::User(args) => smsp_bridge::security::users_cli::run(args),
+            Command::Audit(args) => smsp_bridge::security::audit::run_cli(args),
             Command::CheckConfig { config } => {
                 smsp_bridge::commands::check_config(config.as_deref())
             }

@@ -20,6 +20,8 @@ use crate::telemetry::smsp_metrics::MeteredClient;
 
 pub struct Application {
     port: u16,
+    /// The inbound TLS listener's port (`security.tls.listen`), if any.
+    tls_port: Option<u16>,
     server: Server,
     security: web::Data<Security>,
 }
@@ -47,7 +49,10 @@ impl Application {
         // Metrics count every attempt; the resilience policies (retries, breaker) sit outside.
         let smsp = MeteredClient::wrap(smsp);
         let smsp = crate::resilience::wrap(smsp, &settings.resilience);
-        let probe = web::Data::new(StatusProbe(smsp.clone()));
+        let probe = web::Data::new(StatusProbe::new(
+            smsp.clone(),
+            Duration::from_millis(settings.status_cache_ms),
+        ));
         // The core, then the side rooms that wrap it.
         let core: Arc<dyn PatientService> =
             Arc::new(Bridge::new(smsp, Arc::new(tables), &settings));
@@ -55,8 +60,15 @@ impl Application {
         let shadowed = crate::compare::wrap_shadow(cache.service.clone(), &settings.compare)?;
         let service: web::Data<dyn PatientService> = web::Data::from(shadowed);
         let security = web::Data::new(Security::build(&settings.security)?);
+        let tls = crate::security::client_cert::tls_listener(&settings.security.tls)?;
+        let tls_port = match &tls {
+            Some((l, _)) => Some(l.local_addr()?.port()),
+            None => None,
+        };
         let security_for_app = security.clone();
         let base_path = settings.base_path.clone();
+        // Request-line/header/query/body limits answered as OperationOutcomes (issue 8).
+        let limits = crate::resilience::limits::Limits::new(&settings.resilience.limits);
         let mut server = HttpServer::new(move || {
             let cache = cache.clone();
             // `wrap` order: the last wrapped runs first. Echoed headers go on everything,
@@ -66,6 +78,7 @@ impl Application {
                 .app_data(security_for_app.clone())
                 .app_data(probe.clone())
                 .wrap(from_fn(crate::security::guard))
+                .wrap(limits.clone())
                 .wrap(from_fn(crate::telemetry::metrics::track))
                 .wrap(from_fn(crate::http::echo::echo_headers))
                 .configure(move |cfg| cache.configure(cfg))
@@ -73,12 +86,18 @@ impl Application {
                 .default_service(web::to(crate::http::routes::unsupported::unknown_path))
         })
         .shutdown_timeout(settings.shutdown_grace_seconds)
+        // Before the listeners: actix captures it per listener. Records client certificates.
+        .on_connect(crate::security::client_cert::on_connect)
         .listen(listener)?;
+        if let Some((tls_listener, tls_config)) = tls {
+            server = server.listen_rustls_0_23(tls_listener, tls_config)?;
+        }
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
         Ok(Self {
             port,
+            tls_port,
             server: server.run(),
             security,
         })
@@ -86,6 +105,10 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     pub fn handle(&self) -> ServerHandle {

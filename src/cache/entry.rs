@@ -23,7 +23,12 @@ pub struct PatientEntry {
 }
 
 impl PatientEntry {
-    pub fn new(nhs_number: NhsNumber, verified_dob: PartialDate, body: Bytes, trace: SmspTrace) -> Self {
+    pub fn new(
+        nhs_number: NhsNumber,
+        verified_dob: PartialDate,
+        body: Bytes,
+        trace: SmspTrace,
+    ) -> Self {
         Self {
             nhs_number,
             verified_dob,
@@ -154,7 +159,9 @@ mod tests {
             br#"{"resourceType":"Bundle","type":"searchset","timestamp":"2019-12-25T12:00:00+00:00","total":1,"entry":[]}"#,
         );
         let s = SearchEntry::new(patient(), body.clone(), None, patient().trace.clone());
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 5).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 9, 30, 5)
+            .unwrap();
         let out = s.body_at(now);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),

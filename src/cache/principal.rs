@@ -60,10 +60,10 @@ impl Tracers {
         let theirs = other.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut mine = self.0.lock().unwrap_or_else(|e| e.into_inner());
         for (p, at) in theirs {
-            match mine.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, mine_at)) => *mine_at = (*mine_at).max(at),
-                None if mine.len() < MAX_TRACERS => mine.push((p, at)),
-                None => {}
+            if let Some((_, mine_at)) = mine.iter_mut().find(|(q, _)| *q == p) {
+                *mine_at = (*mine_at).max(at);
+            } else if mine.len() < MAX_TRACERS {
+                mine.push((p, at));
             }
         }
     }
@@ -134,7 +134,12 @@ mod tests {
         let a = at("Y12345", "alice");
         e.tracers.note(&a, t0);
         assert!(may_read_without_dob(&e, &a, t0, TTL));
-        assert!(may_read_without_dob(&e, &a, t0 + TTL - Duration::from_millis(1), TTL));
+        assert!(may_read_without_dob(
+            &e,
+            &a,
+            t0 + TTL - Duration::from_millis(1),
+            TTL
+        ));
         assert!(!may_read_without_dob(&e, &a, t0 + TTL, TTL), "expired");
         // Same organisation, another user; same user, another organisation.
         assert!(!may_read_without_dob(&e, &at("Y12345", "bob"), t0, TTL));
@@ -149,7 +154,8 @@ mod tests {
     fn anonymous_ods_principals_are_told_apart_by_ods() {
         let e = entry();
         let t0 = Instant::now();
-        e.tracers.note(&Caller::anonymous(Some("Y12345".into())), t0);
+        e.tracers
+            .note(&Caller::anonymous(Some("Y12345".into())), t0);
         assert!(may_read_without_dob(
             &e,
             &Caller::anonymous(Some("Y12345".into())),
@@ -181,10 +187,17 @@ mod tests {
         let a = at("Y12345", "alice");
         e.tracers.note(&a, t0);
         e.tracers.note(&a, t0 + Duration::from_secs(30));
-        assert!(may_read_without_dob(&e, &a, t0 + Duration::from_secs(80), TTL));
+        assert!(may_read_without_dob(
+            &e,
+            &a,
+            t0 + Duration::from_secs(80),
+            TTL
+        ));
         for i in 0..MAX_TRACERS {
-            e.tracers
-                .note(&at("Y12345", &format!("u{i}")), t0 + Duration::from_secs(31));
+            e.tracers.note(
+                &at("Y12345", &format!("u{i}")),
+                t0 + Duration::from_secs(31),
+            );
         }
         assert_eq!(e.tracers.len(), MAX_TRACERS);
         assert!(e.tracers.last_traced(&a).is_none(), "oldest dropped");

@@ -81,6 +81,10 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
             );
         }
     }
+    // The cache's own limits (issue 4: cache.ttl_seconds above 900 is refused at start-up).
+    for (key, message) in s.cache.problems() {
+        bad(key, message);
+    }
     problems
 }
 
@@ -107,5 +111,13 @@ mod tests {
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
+    }
+
+    #[test]
+    fn cache_ttl_above_900_is_reported() {
+        let mut s = Settings::default();
+        s.cache.ttl_seconds = 901;
+        let keys: Vec<_> = check(&s).into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"cache.ttl_seconds"), "{keys:?}");
     }
 }

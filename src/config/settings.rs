@@ -17,6 +17,8 @@ pub struct Settings {
     pub shutdown_grace_seconds: u64,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// How long `/_status` reuses its last SMSP probe (it is open to unauthenticated probes).
+    pub status_cache_ms: u64,
     pub smsp: SmspSettings,
     pub log: LogSettings,
     pub cache: crate::cache::CacheSettings,
@@ -73,6 +75,7 @@ impl Default for Settings {
             mappings_dir: None,
             shutdown_grace_seconds: 10,
             workers: 0,
+            status_cache_ms: 2_000,
             smsp: SmspSettings::default(),
             log: LogSettings::default(),
             cache: Default::default(),

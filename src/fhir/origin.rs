@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `SMSP-0000`, `DEMOG-0001`, … | `urn:oid:2.16.840.1.113883.2.1.3.2.4.17.285` (PDSMiniServiceResponseCode, SMSP SPEC §7) | the response code |
 //! | `itk-1000`, … | `urn:oid:2.16.840.1.113883.2.1.3.2.4.17.268` (ITK error codes, SMSP SPEC §2.6) | `1000`, `2100`, `2200`, `3000` |
-//! | `transport-*` | `https://github.com/smsp-bridge/CodeSystem/transport-failure` (**the bridge's own**) | `connect`, `tls`, `timeout`, `io`, `http-status`, `malformed`, `oversize` |
+//! | `transport-*` | `https://github.com/smsp-bridge/CodeSystem/transport-failure` (**the bridge's own**) | `connect`, `tls`, `timeout`, `io`, `http-status`, `malformed`, `oversize`, `circuit-open`, `overloaded` |
 //!
 //! Displays are the vocabularies' own texts; they are facts of SMSP, not mapping choices, so
 //! they live here rather than in the overridable tables.
@@ -59,6 +59,8 @@ pub fn transport_display(code: &str) -> Option<&'static str> {
         "http-status" => "SMSP answered with an HTTP error status",
         "malformed" => "SMSP answer could not be understood",
         "oversize" => "SMSP answer exceeded the size limit",
+        "circuit-open" => "SMSP not called: circuit breaker open after repeated failures",
+        "overloaded" => "SMSP not called: too many SMSP calls in flight",
         _ => return None,
     })
 }

@@ -19,7 +19,7 @@ pub const EMBEDDED_OUTCOMES: &str = include_str!("../../mappings/outcomes.toml")
 pub const ITK_KEYS: [&str; 4] = ["itk-1000", "itk-2100", "itk-2200", "itk-3000"];
 
 /// Every `SmspError::outcome_key()` other than `itk-*` (a unit test keeps this in step).
-pub const TRANSPORT_KEYS: [&str; 7] = [
+pub const TRANSPORT_KEYS: [&str; 9] = [
     "transport-connect",
     "transport-tls",
     "transport-timeout",
@@ -27,6 +27,8 @@ pub const TRANSPORT_KEYS: [&str; 7] = [
     "transport-http-status",
     "transport-malformed",
     "transport-oversize",
+    "transport-circuit-open",
+    "transport-overloaded",
 ];
 
 /// Catch-all rows for codes the table does not list.
@@ -363,6 +365,8 @@ mod tests {
             SmspError::HttpStatus(503),
             SmspError::Malformed(String::new()),
             SmspError::Oversize { limit: 1 },
+            SmspError::CircuitOpen,
+            SmspError::Overloaded,
         ];
         let keys: Vec<String> = errors.iter().map(SmspError::outcome_key).collect();
         assert_eq!(keys, TRANSPORT_KEYS.map(String::from));

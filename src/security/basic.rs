@@ -176,7 +176,10 @@ impl UserStore {
         }
         match UsersFile::load(&self.path) {
             Ok(users) => {
-                tracing::info!(users = users.users.len(), "security.basic: users file reloaded");
+                tracing::info!(
+                    users = users.users.len(),
+                    "security.basic: users file reloaded"
+                );
                 *self.state.write().unwrap_or_else(|p| p.into_inner()) = Loaded {
                     users: Arc::new(users),
                     stamp: now,
@@ -222,7 +225,10 @@ mod tests {
         })
         .unwrap();
         let p = auth.authenticate(&encode("alice:s3cret")).await.unwrap();
-        assert_eq!((p.user.as_str(), p.roles.clone()), ("alice", vec!["read".to_string()]));
+        assert_eq!(
+            (p.user.as_str(), p.roles.clone()),
+            ("alice", vec!["read".to_string()])
+        );
         // remembered: still fine
         assert!(auth.authenticate(&encode("alice:s3cret")).await.is_ok());
         let e = auth.authenticate(&encode("alice:wrong")).await.unwrap_err();

@@ -129,7 +129,10 @@ impl CertAuth {
             let subject = Subject::parse(&u.subject)
                 .map_err(|e| anyhow::anyhow!("security.client_cert.users: {e}"))?;
             if mapped.iter().any(|(s, _)| *s == subject) {
-                anyhow::bail!("security.client_cert.users: subject '{}' listed twice", u.subject);
+                anyhow::bail!(
+                    "security.client_cert.users: subject '{}' listed twice",
+                    u.subject
+                );
             }
             mapped.push((subject, u.clone()));
         }
@@ -188,6 +191,20 @@ pub fn server_config(tls: &TlsSettings) -> anyhow::Result<rustls::ServerConfig> 
     builder
         .with_single_cert(cert, key)
         .context("security.tls: certificate and key do not match")
+}
+
+/// The inbound TLS listener (`security.tls.listen`), bound, with its configuration; `None`
+/// when not configured. Bound here so a busy port fails start-up with a clear message.
+pub fn tls_listener(
+    tls: &TlsSettings,
+) -> anyhow::Result<Option<(std::net::TcpListener, rustls::ServerConfig)>> {
+    let Some(addr) = &tls.listen else {
+        return Ok(None);
+    };
+    let config = server_config(tls)?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| anyhow::anyhow!("security.tls.listen: cannot listen on {addr}: {e}"))?;
+    Ok(Some((listener, config)))
 }
 
 #[cfg(test)]

@@ -36,7 +36,9 @@ pub struct BearerAuth {
 impl BearerAuth {
     pub fn new(s: &BearerSettings) -> anyhow::Result<Self> {
         if s.issuer.is_empty() || s.audience.is_empty() {
-            anyhow::bail!("security.bearer.issuer and security.bearer.audience are required for bearer");
+            anyhow::bail!(
+                "security.bearer.issuer and security.bearer.audience are required for bearer"
+            );
         }
         let hs256_secret = match &s.hs256_secret_file {
             Some(path) => Some(read_secret(path)?),
@@ -92,22 +94,6 @@ impl BearerAuth {
         })
     }
 
-    /// Loads the JWKS now, so a bad file or URL shows at start-up (a URL that cannot be reached
-    /// yet is only a warning: it is retried on the first token).
-    pub async fn warm_up(&self) -> anyhow::Result<()> {
-        if let Some(j) = &self.jwks {
-            if let Err(e) = j.refresh().await {
-                match j.source {
-                    JwksSource::File(_) => return Err(e),
-                    JwksSource::Url(_) => {
-                        tracing::warn!(error = %e, "security.bearer: JWKS not fetched yet")
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthFailure> {
         let bad = |why: &str| {
             // The reason is a fixed phrase: the token itself is never logged.
@@ -147,7 +133,11 @@ impl BearerAuth {
         let mut last = "signature";
         for key in &keys {
             match jsonwebtoken::decode::<Value>(token, key, &validation) {
-                Ok(data) => return self.principal(&data.claims).ok_or_else(|| bad("no user claim")),
+                Ok(data) => {
+                    return self
+                        .principal(&data.claims)
+                        .ok_or_else(|| bad("no user claim"))
+                }
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind::*;
                     last = match e.kind() {
@@ -203,8 +193,9 @@ fn claim<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 fn read_secret(path: &PathBuf) -> anyhow::Result<SecretBox<Vec<u8>>> {
-    let mut bytes = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("security.bearer.hs256_secret_file {}: {e}", path.display()))?;
+    let mut bytes = std::fs::read(path).map_err(|e| {
+        anyhow::anyhow!("security.bearer.hs256_secret_file {}: {e}", path.display())
+    })?;
     if bytes.last() == Some(&b'\n') {
         bytes.pop();
         if bytes.last() == Some(&b'\r') {
@@ -222,8 +213,8 @@ fn read_secret(path: &PathBuf) -> anyhow::Result<SecretBox<Vec<u8>>> {
 /// JWKS over https, or plain http only to this machine (keys fetched in clear from elsewhere
 /// could be replaced in transit).
 fn check_url(url: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| anyhow::anyhow!("security.bearer.jwks_url: {e}"))?;
+    let parsed =
+        url::Url::parse(url).map_err(|e| anyhow::anyhow!("security.bearer.jwks_url: {e}"))?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -233,7 +224,9 @@ fn check_url(url: &str) -> anyhow::Result<String> {
     match parsed.scheme() {
         "https" => Ok(url.to_string()),
         "http" if loopback => Ok(url.to_string()),
-        _ => anyhow::bail!("security.bearer.jwks_url must be https (or http on a loopback address)"),
+        _ => {
+            anyhow::bail!("security.bearer.jwks_url must be https (or http on a loopback address)")
+        }
     }
 }
 
@@ -279,18 +272,31 @@ impl Jwks {
             ),
             JwksSource::File(_) => None,
         };
+        // A file is read now, so a bad one stops start-up; a URL is fetched on the first
+        // token (the issuer may not be up yet).
+        let mut state = JwksState {
+            keys: Vec::new(),
+            loaded_at: None,
+            file_stamp: None,
+            file_checked: None,
+            last_attempt: None,
+        };
+        if let JwksSource::File(path) = &source {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("security.bearer.jwks_file {}: {e}", path.display())
+            })?;
+            state.keys =
+                parse_jwks(&text).map_err(|e| anyhow::anyhow!("security.bearer.jwks_file: {e}"))?;
+            state.loaded_at = Some(Instant::now());
+            state.file_stamp = file_stamp(path);
+            state.file_checked = Some(Instant::now());
+        }
         Ok(Self {
             source,
             client,
             ttl: Duration::from_secs(s.jwks_cache_seconds),
             min_refresh: Duration::from_secs(s.jwks_min_refresh_seconds),
-            state: tokio::sync::RwLock::new(JwksState {
-                keys: Vec::new(),
-                loaded_at: None,
-                file_stamp: None,
-                file_checked: None,
-                last_attempt: None,
-            }),
+            state: tokio::sync::RwLock::new(state),
             refreshing: tokio::sync::Mutex::new(()),
         })
     }
@@ -384,7 +390,9 @@ impl Jwks {
                     .and_then(|r| r.error_for_status())
                     .map_err(|e| anyhow::anyhow!("JWKS fetch: {e}"))?;
                 (
-                    res.text().await.map_err(|e| anyhow::anyhow!("JWKS fetch: {e}"))?,
+                    res.text()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("JWKS fetch: {e}"))?,
                     None,
                 )
             }
@@ -425,7 +433,9 @@ fn parse_jwks(text: &str) -> anyhow::Result<Vec<CachedKey>> {
             });
         match parsed {
             Some(k) => keys.push(k),
-            None => tracing::warn!("security.bearer: a JWKS key was skipped (unsupported or malformed)"),
+            None => {
+                tracing::warn!("security.bearer: a JWKS key was skipped (unsupported or malformed)")
+            }
         }
     }
     if keys.is_empty() {
@@ -478,7 +488,10 @@ mod tests {
         let auth = BearerAuth::new(&settings(dir.path())).unwrap();
         let good = json!({"sub": "u1", "iss": "https://idp.test", "aud": "smsp-bridge",
             "exp": now() + 300, "realm_access": {"roles": ["read", "verify"]}});
-        let p = auth.authenticate(&token(good.clone(), SECRET)).await.unwrap();
+        let p = auth
+            .authenticate(&token(good.clone(), SECRET))
+            .await
+            .unwrap();
         assert_eq!(p.user, "u1");
         assert_eq!(p.roles, vec!["read", "verify"]);
         let mut cases = Vec::new();
@@ -497,7 +510,10 @@ mod tests {
         let mut c = good.clone();
         c.as_object_mut().unwrap().remove("exp");
         cases.push(token(c, SECRET));
-        cases.push(token(good.clone(), "another-secret-that-is-also-32-bytes-long"));
+        cases.push(token(
+            good.clone(),
+            "another-secret-that-is-also-32-bytes-long",
+        ));
         cases.push("not.a.jwt".into());
         for t in cases {
             let e = auth.authenticate(&t).await.unwrap_err();

@@ -1,32 +1,116 @@
 //! Local authentication, RBAC, audit trail and rate limiting (issue 5): a side room wrapping
-//! every request. STUB — owned by the security engineer.
+//! every request. SMSP is application-restricted — the national service never sees the end user
+//! — so the bridge authenticates users locally, applies local RBAC and keeps the local audit
+//! trail (SMSP SPEC §2.2), and names the local user in the ITK auditIdentity (SMSP SPEC §2.5).
+//!
+//! Set-up of every mode, the roles and the audit format: docs/SECURITY.md.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use serde::{Deserialize, Serialize};
+pub mod audit;
+mod basic;
+pub mod client_cert;
+pub mod demo;
+mod guard;
+mod jwt;
+mod principal;
+pub mod rate_limit;
+pub mod rbac;
+mod settings;
+pub mod users;
+pub mod users_cli;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SecuritySettings {}
+pub use guard::guard;
+pub use principal::Principal;
+pub use settings::{
+    AuditSettings, AuthMode, BasicSettings, BearerSettings, CertUser, ClientCertSettings,
+    RateLimitSettings, SecuritySettings, TlsSettings,
+};
+
+use audit::AuditLog;
+use basic::BasicAuth;
+use client_cert::CertAuth;
+use jwt::BearerAuth;
+use rate_limit::RateLimits;
+use rbac::RoleTable;
 
 /// Shared state of the security layer (users, keys, audit writer, limiters).
-pub struct Security {}
+pub struct Security {
+    open: bool,
+    open_roles: Vec<String>,
+    realm: String,
+    public_paths: Vec<String>,
+    roles: RoleTable,
+    basic: Option<BasicAuth>,
+    bearer: Option<BearerAuth>,
+    certs: Option<CertAuth>,
+    limits: RateLimits,
+    audit: Option<AuditLog>,
+}
 
 impl Security {
-    pub fn build(_settings: &SecuritySettings) -> anyhow::Result<Self> {
-        Ok(Self {})
+    pub fn build(settings: &SecuritySettings) -> anyhow::Result<Self> {
+        let modes = &settings.modes;
+        if modes.is_empty() {
+            anyhow::bail!(
+                "security.modes must name at least one mode (\"open\" to disable authentication)"
+            );
+        }
+        let open = settings.is_open();
+        if open && modes.len() > 1 {
+            anyhow::bail!("security.modes: \"open\" cannot be combined with other modes");
+        }
+        if settings.enabled(AuthMode::ClientCert)
+            && (settings.tls.listen.is_none() || settings.tls.client_ca.is_none())
+        {
+            anyhow::bail!(
+                "security.modes has \"client-cert\": set security.tls.listen, cert, key and client_ca"
+            );
+        }
+        let roles = RoleTable::new(&settings.roles);
+        if open {
+            tracing::warn!(
+                roles = ?settings.open_roles,
+                "SECURITY IS OPEN (security.modes = [\"open\"]): no authentication; every caller is 'anonymous' with these roles. Use only for the demo or local development (docs/SECURITY.md)"
+            );
+            for r in settings.open_roles.iter().filter(|r| !roles.knows(r)) {
+                tracing::warn!(role = %r, "security.open_roles names a role that security.roles does not define");
+            }
+        }
+        let audit = match &settings.audit.dir {
+            Some(_) => Some(AuditLog::open(&settings.audit)?),
+            None => {
+                tracing::warn!(
+                    "NO AUDIT TRAIL (security.audit.dir is not set): access to patient data is not being recorded"
+                );
+                None
+            }
+        };
+        Ok(Self {
+            open,
+            open_roles: settings.open_roles.clone(),
+            realm: settings.realm.clone(),
+            public_paths: settings.public_paths.clone(),
+            roles,
+            basic: settings
+                .enabled(AuthMode::Basic)
+                .then(|| BasicAuth::new(&settings.basic))
+                .transpose()?,
+            bearer: settings
+                .enabled(AuthMode::Bearer)
+                .then(|| BearerAuth::new(&settings.bearer))
+                .transpose()?,
+            certs: settings
+                .enabled(AuthMode::ClientCert)
+                .then(|| CertAuth::new(&settings.client_cert.users))
+                .transpose()?,
+            limits: RateLimits::new(&settings.rate_limit),
+            audit,
+        })
     }
 
     /// Flushes the audit log (called on shutdown).
-    pub async fn flush(&self) {}
-}
-
-/// The middleware: authenticate, authorise, rate-limit, run the handler, audit. Reads
-/// `web::Data<Security>` from app data.
-pub async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    next.call(req).await
+    pub async fn flush(&self) {
+        if let Some(a) = &self.audit {
+            a.flush().await;
+        }
+    }
 }

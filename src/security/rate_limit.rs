@@ -57,8 +57,8 @@ impl RateLimits {
             let burst = NonZeroU32::new(s.burst).unwrap_or(rate);
             Keyed::new(Quota::per_second(rate).allow_burst(burst))
         });
-        let failures = NonZeroU32::new(s.auth_failures_per_minute)
-            .map(|n| Keyed::new(Quota::per_minute(n)));
+        let failures =
+            NonZeroU32::new(s.auth_failures_per_minute).map(|n| Keyed::new(Quota::per_minute(n)));
         Self {
             principals,
             failures,
@@ -81,9 +81,7 @@ impl RateLimits {
         }
         let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
         match blocked.get(&ip) {
-            Some(until) if *until > Instant::now() => {
-                Err(retry_after(*until - Instant::now()))
-            }
+            Some(until) if *until > Instant::now() => Err(retry_after(*until - Instant::now())),
             Some(_) => {
                 blocked.remove(&ip);
                 Ok(())
@@ -149,7 +147,10 @@ mod tests {
             assert!(limits.blocked(ip).is_ok());
             limits.failed(ip);
         }
-        assert!(limits.blocked(ip).is_ok(), "three failures are within the quota");
+        assert!(
+            limits.blocked(ip).is_ok(),
+            "three failures are within the quota"
+        );
         limits.failed(ip);
         let wait = limits.blocked(ip).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");

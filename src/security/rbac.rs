@@ -82,39 +82,39 @@ impl RouteClass {
 
 /// Classifies a request. `pattern` is actix's matched route pattern (`None` when no route
 /// matched); `path` the raw path (used for `public_paths` and `/_cache…`, which must hold
-/// whether or not the cache registered its routes).
+/// whether or not the cache registered its routes). Patterns are read from their `Patient`
+/// segment on, so the configurable base path needs no special case.
 pub fn classify(
     method: &Method,
     pattern: Option<&str>,
     path: &str,
-    base_path: &str,
     public_paths: &[String],
 ) -> RouteClass {
     if public_paths.iter().any(|p| p == path) {
         return RouteClass::Public;
     }
-    let base = base_path.trim_end_matches('/');
-    let under_base = |p: &str| p.strip_prefix(base).map(str::to_string);
-    let rel_path = under_base(path).unwrap_or_else(|| path.to_string());
-    if path.starts_with("/_cache") || rel_path.starts_with("/_cache") {
+    if path.split('/').any(|seg| seg == "_cache") {
         return RouteClass::Patient(Permission::Admin);
     }
     let Some(pattern) = pattern else {
         return RouteClass::Operational;
     };
-    let rel = under_base(pattern).unwrap_or_else(|| pattern.to_string());
-    if rel.to_ascii_lowercase().contains("compare") {
+    if pattern.to_ascii_lowercase().contains("compare") {
         return RouteClass::Patient(Permission::Compare);
     }
+    let segments: Vec<&str> = pattern.split('/').collect();
+    let Some(at) = segments.iter().position(|s| *s == "Patient") else {
+        return RouteClass::Operational;
+    };
+    let rel = format!("/{}", segments[at..].join("/"));
     let reading = method == Method::GET || method == Method::HEAD;
     match rel.as_str() {
         "/Patient/$verify-nhs-number" if reading || method == Method::POST => {
             RouteClass::Patient(Permission::Verify)
         }
         "/Patient" if reading => RouteClass::Patient(Permission::Search),
-        r if r.starts_with("/Patient/") && reading => RouteClass::Patient(Permission::Read),
-        r if r == "/Patient" || r.starts_with("/Patient/") => RouteClass::PatientWrite,
-        _ => RouteClass::Operational,
+        _ if reading => RouteClass::Patient(Permission::Read),
+        _ => RouteClass::PatientWrite,
     }
 }
 
@@ -154,7 +154,7 @@ mod tests {
     const BASE: &str = "/personal-demographics/FHIR/R4";
 
     fn class(method: Method, pattern: Option<&str>, path: &str) -> RouteClass {
-        classify(&method, pattern, path, BASE, &["/_ping".to_string()])
+        classify(&method, pattern, path, &["/_ping".to_string()])
     }
 
     #[test]
@@ -162,7 +162,11 @@ mod tests {
         let p = |s: &str| format!("{BASE}{s}");
         assert_eq!(class(Method::GET, None, "/_ping"), RouteClass::Public);
         assert_eq!(
-            class(Method::GET, Some(&p("/Patient/{id}")), &p("/Patient/9990001006")),
+            class(
+                Method::GET,
+                Some(&p("/Patient/{id}")),
+                &p("/Patient/9990001006")
+            ),
             RouteClass::Patient(Permission::Read)
         );
         assert_eq!(
@@ -201,7 +205,10 @@ mod tests {
             class(Method::POST, Some(&p("/Patient/$compare")), "x"),
             RouteClass::Patient(Permission::Compare)
         );
-        for (pattern, path) in [(Some(p("/metadata")), p("/metadata")), (None, p("/Practitioner/1"))] {
+        for (pattern, path) in [
+            (Some(p("/metadata")), p("/metadata")),
+            (None, p("/Practitioner/1")),
+        ] {
             assert_eq!(
                 class(Method::GET, pattern.as_deref(), &path),
                 RouteClass::Operational
@@ -210,6 +217,15 @@ mod tests {
         assert_eq!(
             class(Method::GET, Some("/metrics"), "/metrics"),
             RouteClass::Operational
+        );
+        // another base path
+        assert_eq!(
+            class(
+                Method::GET,
+                Some("/pds/Patient/{id}"),
+                "/pds/Patient/9990001006"
+            ),
+            RouteClass::Patient(Permission::Read)
         );
     }
 
@@ -221,7 +237,10 @@ mod tests {
         assert!(!table.permits(&roles, Permission::Search));
         assert!(!table.permits(&[], Permission::Read));
         let mut cfg = BTreeMap::new();
-        cfg.insert("clinician".to_string(), vec![Permission::Read, Permission::Verify]);
+        cfg.insert(
+            "clinician".to_string(),
+            vec![Permission::Read, Permission::Verify],
+        );
         let table = RoleTable::new(&cfg);
         assert!(table.permits(&["clinician".into()], Permission::Verify));
         assert!(!table.permits(&["clinician".into()], Permission::Admin));

@@ -39,7 +39,9 @@ impl UsersFile {
     /// Reads the file; a missing file is an empty set of users (so `user add` can create it).
     pub fn load_or_empty(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).with_context(|| format!("users file {}", path.display())),
+            Ok(text) => {
+                Self::parse(&text).with_context(|| format!("users file {}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
@@ -152,7 +154,10 @@ mod tests {
     fn file_round_trips_and_rejects_bad_names() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.toml");
-        assert_eq!(UsersFile::load_or_empty(&path).unwrap(), UsersFile::default());
+        assert_eq!(
+            UsersFile::load_or_empty(&path).unwrap(),
+            UsersFile::default()
+        );
         let mut f = UsersFile::default();
         f.users.insert(
             "alice".into(),

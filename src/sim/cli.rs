@@ -136,9 +136,9 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<ExitCode> {
         "Admin API: {}",
         server.url().replace("/smsp/pds", "/_admin/knobs")
     );
-    tokio::signal::ctrl_c()
+    crate::telemetry::shutdown_signal()
         .await
-        .context("waiting for Ctrl-C")?;
+        .context("waiting for Ctrl-C or SIGTERM")?;
     println!("Stopping the simulator");
     server.stop().await;
     Ok(ExitCode::SUCCESS)

@@ -29,6 +29,14 @@ pub enum SmspError {
     /// The body exceeded the configured cap.
     #[error("SMSP answer exceeded {limit} bytes")]
     Oversize { limit: usize },
+    /// Not attempted: the circuit breaker is open after repeated failures (issue 8,
+    /// `crate::resilience::breaker`).
+    #[error("SMSP circuit breaker is open")]
+    CircuitOpen,
+    /// Not attempted: the bulkhead's cap on SMSP calls in flight was reached and no slot came
+    /// free in time (issue 8, `crate::resilience::bulkhead`).
+    #[error("too many SMSP calls in flight")]
+    Overloaded,
 }
 
 impl SmspError {
@@ -36,7 +44,11 @@ impl SmspError {
     /// is not; all SMSP interactions are reads, so connection failures and 502/503 are too).
     pub fn is_retryable(&self) -> bool {
         match self {
-            SmspError::Connect(_) | SmspError::Io(_) => true,
+            // The caller may retry later: the breaker closes, the bulkhead drains.
+            SmspError::Connect(_)
+            | SmspError::Io(_)
+            | SmspError::CircuitOpen
+            | SmspError::Overloaded => true,
             SmspError::HttpStatus(s) => matches!(s, 502..=504),
             SmspError::Fault(f) => f.is_retryable(),
             SmspError::Tls(_)
@@ -58,6 +70,8 @@ impl SmspError {
             SmspError::Fault(f) => format!("itk-{}", f.error_code),
             SmspError::Malformed(_) => "transport-malformed".into(),
             SmspError::Oversize { .. } => "transport-oversize".into(),
+            SmspError::CircuitOpen => "transport-circuit-open".into(),
+            SmspError::Overloaded => "transport-overloaded".into(),
         }
     }
 
@@ -72,6 +86,8 @@ impl SmspError {
             SmspError::Fault(_) => "fault",
             SmspError::Malformed(_) => "malformed",
             SmspError::Oversize { .. } => "oversize",
+            SmspError::CircuitOpen => "circuit_open",
+            SmspError::Overloaded => "overloaded",
         }
     }
 }

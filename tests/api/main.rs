@@ -4,11 +4,14 @@
 
 mod helpers;
 
+mod cache;
 mod fhir_errors;
 mod fhir_read;
 mod fhir_search;
 mod fhir_verify;
 mod ops;
+mod resilience;
+mod security;
 mod simulator;
 mod smsp_messages;
 mod transport;

@@ -1,12 +1,19 @@
-//! `/_ping`: liveness, open without authentication, in the PDS proxy's shape (PDS FHIR SPEC §1).
+//! `/_ping`: liveness, open without authentication, in the PDS proxy's shape (PDS FHIR SPEC §1)
+//! plus the build time.
 
 use actix_web::HttpResponse;
 
-pub async fn ping() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
+/// Version, commit and build time stamped by `build.rs`.
+pub fn build_info() -> serde_json::Value {
+    serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "revision": option_env!("SMSP_BRIDGE_GIT_COMMIT").unwrap_or("unknown"),
+        "revision": env!("SMSP_BRIDGE_GIT_COMMIT"),
         "releaseId": env!("CARGO_PKG_VERSION"),
-        "commitId": option_env!("SMSP_BRIDGE_GIT_COMMIT").unwrap_or("unknown"),
-    }))
+        "commitId": env!("SMSP_BRIDGE_GIT_COMMIT"),
+        "buildTime": env!("SMSP_BRIDGE_BUILD_TIME"),
+    })
+}
+
+pub async fn ping() -> HttpResponse {
+    HttpResponse::Ok().json(build_info())
 }

@@ -27,6 +27,7 @@ pub async fn spawn_app_with(sim: TestSim, adjust: impl FnOnce(&mut Settings)) ->
         public_base_url: "https://bridge.example.test/personal-demographics/FHIR/R4".into(),
         workers: 2,
         shutdown_grace_seconds: 1,
+        status_cache_ms: 0,
         ..Settings::default()
     };
     settings.smsp.url = sim.url.clone();

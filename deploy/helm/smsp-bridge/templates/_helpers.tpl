@@ -119,6 +119,16 @@ Returns YAML; callers use fromYaml.
 {{- $_ := set $smsp "client_key" (printf "%s/%s" $tls .Values.smspTls.keys.clientKey) }}
 {{- $_ := set $smsp "ca_cert" (printf "%s/%s" $tls .Values.smspTls.keys.caCert) }}
 {{- $_ := set $cfg "smsp" $smsp }}
+{{- $security := get $cfg "security" | default dict }}
+{{- $audit := get $security "audit" | default dict }}
+{{- $_ := set $audit "dir" .Values.audit.dir }}
+{{- $_ := set $security "audit" $audit }}
+{{- if .Values.users.enabled }}
+{{- $basic := get $security "basic" | default dict }}
+{{- $_ := set $basic "users_file" (printf "%s/%s" (include "smsp-bridge.usersDir" .) .Values.users.key) }}
+{{- $_ := set $security "basic" $basic }}
+{{- end }}
+{{- $_ := set $cfg "security" $security }}
 {{- toYaml $cfg }}
 {{- end }}
 
@@ -129,18 +139,33 @@ Argument: dict "prefix" "<dotted table name or empty>" "table" <map>.
 {{- define "smsp-bridge.tomlTable" -}}
 {{- $prefix := .prefix }}
 {{- range $k, $v := .table }}
-{{- if and (not (kindIs "map" $v)) (not (kindIs "invalid" $v)) }}
+{{- if not (or (kindIs "map" $v) (kindIs "invalid" $v) (include "smsp-bridge.isTableArray" $v)) }}
 {{ include "smsp-bridge.tomlKey" $k }} = {{ include "smsp-bridge.tomlValue" $v }}
 {{- end }}
 {{- end }}
 {{- range $k, $v := .table }}
-{{- if kindIs "map" $v }}
 {{- $name := include "smsp-bridge.tomlKey" $k }}
 {{- if $prefix }}{{ $name = printf "%s.%s" $prefix $name }}{{ end }}
+{{- if kindIs "map" $v }}
 
 [{{ $name }}]
 {{- include "smsp-bridge.tomlTable" (dict "prefix" $name "table" $v) }}
+{{- else if include "smsp-bridge.isTableArray" $v }}
+{{- range $v }}
+
+[[{{ $name }}]]
+{{- include "smsp-bridge.tomlTable" (dict "prefix" $name "table" .) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" for a non-empty list of maps (a TOML array of tables), else "". */}}
+{{- define "smsp-bridge.isTableArray" -}}
+{{- if and (kindIs "slice" .) (gt (len .) 0) }}
+{{- $all := true }}
+{{- range . }}{{ if not (kindIs "map" .) }}{{ $all = false }}{{ end }}{{ end }}
+{{- if $all }}true{{ end }}
 {{- end }}
 {{- end }}
 

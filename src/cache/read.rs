@@ -1,0 +1,115 @@
+//! `GET /Patient/{id}` through the cache (issue 4):
+//! - with `X-SMSP-Birth-Date`: a hit only on the exact (number, date of birth) SMSP verified;
+//!   any other date is a miss that goes to SMSP, which decides;
+//! - without it: a hit only for the principal who traced the patient within the TTL
+//!   (`principal::may_read_without_dob`); anyone else gets the core's 400 MISSING_VALUE.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::entry::{PatientEntry, Value};
+use super::key::Key;
+use super::principal::may_read_without_dob;
+use super::service::{read_answer, CachedService, Flight};
+use super::verdict::{verdict, Verdict};
+use crate::bridge::{Answer, ApiError, CacheStatus, Caller, ReadRequest};
+
+impl CachedService {
+    pub(super) async fn cached_read(
+        &self,
+        request: ReadRequest,
+        caller: &Caller,
+    ) -> Result<Answer, ApiError> {
+        let nhs_number = request.nhs_number;
+        let Some(dob) = request.birth_date else {
+            if let Some(entry) = self.store.latest(nhs_number).await {
+                if may_read_without_dob(&entry, caller, Instant::now(), self.store.ttl) {
+                    // Not a new trace: the right lapses with the trace that granted it.
+                    self.store.stats.hit();
+                    return Ok(read_answer(&entry, CacheStatus::Hit));
+                }
+            }
+            return self.inner.read(request, caller).await;
+        };
+        let key = Key::Patient(nhs_number, dob);
+        if let Some(Value::Patient(entry)) = self.store.get(&key).await {
+            entry.tracers.note(caller, Instant::now());
+            self.store.stats.hit();
+            return Ok(read_answer(&entry, CacheStatus::Hit));
+        }
+        let ran = AtomicBool::new(false);
+        let fetched = self
+            .store
+            .cache()
+            .try_get_with(key, async {
+                ran.store(true, Ordering::Relaxed);
+                self.fetch_read(request, caller).await
+            })
+            .await;
+        let ran = ran.load(Ordering::Relaxed);
+        self.count_miss(ran);
+        match fetched {
+            Ok(Value::Patient(entry)) => {
+                if ran {
+                    self.store.maintain().await;
+                }
+                entry.tracers.note(caller, Instant::now());
+                Ok(read_answer(&entry, CacheStatus::Miss))
+            }
+            Ok(_) => Err(ApiError::internal("The cache held an unexpected entry")),
+            Err(flight) => flight.answer_for(caller),
+        }
+    }
+
+    /// One SMSP read (through the core), sorted into what is stored under the request's key
+    /// (`Ok`) and what is only passed on (`Err`).
+    async fn fetch_read(&self, request: ReadRequest, caller: &Caller) -> Result<Value, Flight> {
+        let nhs_number = request.nhs_number;
+        let Some(dob) = request.birth_date else {
+            return Err(Flight::Failed(ApiError::internal(
+                "read without a date of birth",
+            )));
+        };
+        let answer = self
+            .inner
+            .read(request, caller)
+            .await
+            .map_err(Flight::Failed)?;
+        let Some(trace) = answer.smsp.clone() else {
+            return Err(Flight::Uncached {
+                answer,
+                linked: None,
+            });
+        };
+        let entry = |record: &crate::bridge::PatientRecord| {
+            PatientEntry::new(
+                record.nhs_number,
+                dob,
+                record.read_body.clone(),
+                trace.clone(),
+            )
+        };
+        match verdict(&answer) {
+            Verdict::Verified(record) if record.nhs_number == nhs_number => {
+                let entry = entry(record);
+                self.store.index(&entry).await;
+                self.store.stats.insert();
+                Ok(Value::Patient(std::sync::Arc::new(entry)))
+            }
+            // Superseded (or, defensively, a record under another number): cached under the
+            // record's own number only, so the old number always reaches SMSP.
+            Verdict::Verified(record) | Verdict::Superseded(record) => {
+                let linked = self.store.insert_patient(entry(record)).await;
+                self.store.maintain().await;
+                Err(Flight::Uncached {
+                    answer,
+                    linked: Some(linked),
+                })
+            }
+            Verdict::Never => Err(Flight::Uncached {
+                answer,
+                linked: None,
+            }),
+        }
+    }
+}

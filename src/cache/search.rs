@@ -1,0 +1,171 @@
+//! `GET /Patient?…` through the cache (issue 4): a search by its normalised parameters →
+//! the verified patient it found. The whole searchset is kept as bytes and restamped on a hit;
+//! the patient's READ view is stored too, so the principal who searched may then read it
+//! without a date of birth.
+//!
+//! Only searches whose SMSP interaction returns a record are consulted (`mapping::search_plan`:
+//! getPatientDetailsByNHSNumber, getPatientDetailsBySearch, getPatientDetails). `_summary=count`
+//! and the getNHSNumber/verifyNHSNumber plans return no patient: BYPASS.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::entry::{PatientEntry, SearchEntry, Value};
+use super::key::{Key, SearchKey};
+use super::service::{search_answer, CachedService, Flight};
+use super::verdict::{verdict, Verdict};
+use crate::bridge::{Answer, ApiError, CacheStatus, Caller};
+use crate::fhir::SearchRequest;
+use crate::mapping::search_plan;
+use crate::smsp::Interaction;
+
+/// Whether the cache is consulted for this search at all.
+pub fn cacheable(request: &SearchRequest) -> bool {
+    !request.summary_count
+        && matches!(
+            search_plan(request).0,
+            Interaction::GetPatientDetailsByNhsNumber
+                | Interaction::GetPatientDetailsBySearch
+                | Interaction::GetPatientDetails
+        )
+}
+
+impl CachedService {
+    pub(super) async fn cached_search(
+        &self,
+        request: SearchRequest,
+        caller: &Caller,
+    ) -> Result<Answer, ApiError> {
+        if !cacheable(&request) {
+            return self.inner.search(request, caller).await;
+        }
+        let key = Key::Search(SearchKey::of(&request));
+        if let Some(Value::Search(entry)) = self.store.get(&key).await {
+            if self.store.is_live(&entry.patient).await {
+                entry.patient.tracers.note(caller, Instant::now());
+                self.store.stats.hit();
+                let body = entry.body_at(chrono::Utc::now());
+                return Ok(search_answer(&entry, body, CacheStatus::Hit));
+            }
+            // Its record was purged, evicted or re-verified: verify the search again.
+            self.store.invalidate(&key).await;
+        }
+        let ran = AtomicBool::new(false);
+        let fetched = self
+            .store
+            .cache()
+            .try_get_with(key, async {
+                ran.store(true, Ordering::Relaxed);
+                self.fetch_search(request, caller).await
+            })
+            .await;
+        let ran = ran.load(Ordering::Relaxed);
+        self.count_miss(ran);
+        match fetched {
+            Ok(Value::Search(entry)) => {
+                if ran {
+                    self.store.maintain().await;
+                }
+                entry.patient.tracers.note(caller, Instant::now());
+                Ok(search_answer(&entry, entry.body.clone(), CacheStatus::Miss))
+            }
+            Ok(_) => Err(ApiError::internal("The cache held an unexpected entry")),
+            Err(flight) => flight.answer_for(caller),
+        }
+    }
+
+    async fn fetch_search(&self, request: SearchRequest, caller: &Caller) -> Result<Value, Flight> {
+        let dob = request.birth_date;
+        let asked = request.nhs_number;
+        let answer = self
+            .inner
+            .search(request, caller)
+            .await
+            .map_err(Flight::Failed)?;
+        let Some(trace) = answer.smsp.clone() else {
+            return Err(Flight::Uncached {
+                answer,
+                linked: None,
+            });
+        };
+        let record = match verdict(&answer) {
+            Verdict::Never => {
+                return Err(Flight::Uncached {
+                    answer,
+                    linked: None,
+                })
+            }
+            Verdict::Verified(r) | Verdict::Superseded(r) => r,
+        };
+        let patient = self
+            .store
+            .insert_patient(PatientEntry::new(
+                record.nhs_number,
+                dob,
+                record.read_body.clone(),
+                trace.clone(),
+            ))
+            .await;
+        let verified = matches!(verdict(&answer), Verdict::Verified(_));
+        let names_it = answer
+            .nhs_numbers
+            .iter()
+            .any(|n| n == patient.nhs_number.as_str());
+        if verified && names_it && asked.is_none_or(|n| n == patient.nhs_number) {
+            self.store.stats.insert();
+            let entry =
+                SearchEntry::new(patient, answer.body.clone(), answer.warning.clone(), trace);
+            Ok(Value::Search(Arc::new(entry)))
+        } else {
+            // Superseded: the search named the old number; only the record is kept.
+            Err(Flight::Uncached {
+                answer,
+                linked: names_it.then_some(patient),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Gender, NhsNumber, PartialDate};
+
+    fn request() -> SearchRequest {
+        SearchRequest {
+            family: Some("Fairweather".into()),
+            given: None,
+            gender: Some(Gender::Male),
+            birth_date: PartialDate::full(1980, 1, 15).unwrap(),
+            postcode: None,
+            nhs_number: None,
+            identifiers_only: false,
+            summary_count: false,
+            format: None,
+        }
+    }
+
+    #[test]
+    fn only_searches_that_return_a_record_are_consulted() {
+        assert!(cacheable(&request()));
+        let mut r = request();
+        r.gender = None; // getPatientDetails
+        assert!(cacheable(&r));
+        r.identifiers_only = true; // still getPatientDetails (no gender)
+        assert!(cacheable(&r));
+        let mut r = request();
+        r.identifiers_only = true; // getNHSNumber: a number, no record
+        assert!(!cacheable(&r));
+        let mut r = request();
+        r.summary_count = true;
+        assert!(!cacheable(&r));
+        let mut r = request();
+        r.family = None;
+        r.gender = None;
+        r.nhs_number = Some(NhsNumber::parse("9990001006").unwrap()); // by number
+        assert!(cacheable(&r));
+        r.summary_count = true; // verifyNHSNumber
+        assert!(!cacheable(&r));
+    }
+}

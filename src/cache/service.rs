@@ -1,0 +1,123 @@
+//! `CachedService`: the `PatientService` the edge calls when the cache is on. It answers what
+//! it verified recently and passes everything else to the core (the service it wraps).
+//!
+//! Concurrent identical misses are coalesced with moka's `try_get_with` (issue 4): one SMSP
+//! call, every waiter gets its answer or its error. `try_get_with` caches every `Ok` and no
+//! `Err`, so an answer that must not be cached (SMSP-0003, no match, …) travels to the waiters
+//! as the `Err` side, `Flight::Uncached`, next to real failures.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::future::BoxFuture;
+
+use super::entry::{PatientEntry, SearchEntry};
+use super::store::Store;
+use crate::bridge::{Answer, ApiError, CacheStatus, Caller, PatientService, ReadRequest};
+use crate::fhir::{SearchRequest, VerifyRequest};
+
+pub struct CachedService {
+    pub(super) inner: Arc<dyn PatientService>,
+    pub(super) store: Arc<Store>,
+}
+
+/// The outcome of a miss that is not stored under the request's key.
+pub(super) enum Flight {
+    /// An answer to pass on but not cache; `linked` is the record it verified under another
+    /// key (DEMOG-0017: the superseding number), so each waiter is recorded as its tracer.
+    Uncached {
+        answer: Answer,
+        linked: Option<Arc<PatientEntry>>,
+    },
+    Failed(ApiError),
+}
+
+impl Flight {
+    /// This flight's result for one of the requests that waited on it.
+    pub(super) fn answer_for(&self, caller: &Caller) -> Result<Answer, ApiError> {
+        match self {
+            Flight::Uncached { answer, linked } => {
+                if let Some(entry) = linked {
+                    entry.tracers.note(caller, Instant::now());
+                }
+                let mut a = answer.clone();
+                a.cache = CacheStatus::Miss;
+                Ok(a)
+            }
+            Flight::Failed(e) => Err(e.clone()),
+        }
+    }
+}
+
+impl CachedService {
+    pub fn new(inner: Arc<dyn PatientService>, store: Arc<Store>) -> Self {
+        Self { inner, store }
+    }
+
+    /// Counts a request that found nothing cached: it made the SMSP call (`ran`), or it
+    /// waited for a concurrent identical one.
+    pub(super) fn count_miss(&self, ran: bool) {
+        if ran {
+            self.store.stats.miss();
+        } else {
+            self.store.stats.coalesced();
+        }
+    }
+}
+
+/// A read answered from a verified record: its bytes as they are.
+pub(super) fn read_answer(entry: &PatientEntry, cache: CacheStatus) -> Answer {
+    Answer {
+        status: 200,
+        body: entry.body.clone(),
+        warning: None,
+        smsp: Some(entry.trace.clone()),
+        nhs_numbers: vec![entry.nhs_number.to_string()],
+        cache,
+        record: None,
+    }
+}
+
+/// A search answered from a cached searchset.
+pub(super) fn search_answer(entry: &SearchEntry, body: bytes::Bytes, cache: CacheStatus) -> Answer {
+    Answer {
+        status: 200,
+        body,
+        warning: entry.warning.clone(),
+        smsp: Some(entry.trace.clone()),
+        nhs_numbers: vec![entry.patient.nhs_number.to_string()],
+        cache,
+        record: None,
+    }
+}
+
+impl PatientService for CachedService {
+    fn read<'a>(
+        &'a self,
+        request: ReadRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        Box::pin(self.cached_read(request, caller))
+    }
+
+    fn search<'a>(
+        &'a self,
+        request: SearchRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        Box::pin(self.cached_search(request, caller))
+    }
+
+    /// `$verify-nhs-number` returns no patient: never cached (X-Cache: BYPASS).
+    fn verify<'a>(
+        &'a self,
+        request: VerifyRequest,
+        caller: &'a Caller,
+    ) -> BoxFuture<'a, Result<Answer, ApiError>> {
+        self.inner.verify(request, caller)
+    }
+
+    fn public_base_url(&self) -> &str {
+        self.inner.public_base_url()
+    }
+}

@@ -1,0 +1,14 @@
+//! Issue 5: local authentication (Basic, Bearer JWT, client certificates), RBAC, the audit
+//! trail (hash chain, durability, `audit verify`, kill -9), rate limiting, and logs free of
+//! patient data.
+
+mod audit_trail;
+mod basic;
+mod bearer;
+mod client_cert;
+mod kill9;
+mod log_scan;
+mod rate_limit;
+mod rbac;
+mod support;
+mod users_cli;
