@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Load comparisons for issue 9, all measured in one run on one machine, reported as ratios:
+#
+#   1. cache hit   GET /Patient/{id} answered from the cache vs the same server's /_ping
+#                  (target: throughput >= 0.7 x, p99 <= 2 ms at 32 connections)
+#   2. miss path   GET /Patient/{id} with the cache off (bridge -> SMSP simulator, no added latency)
+#                  vs nginx reverse-proxying the equivalent raw SOAP request to the same simulator
+#                  with keep-alive and TLS-MA (target: >= 0.8 x)
+#   3. memory      bridge RSS after 10 000 distinct patients are cached (target: <= 64 MB)
+#
+# Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; the whole run takes ~5 min + build)
+# Needs: wrk and nginx (installed from Debian packages when missing), python3.
+# Prints a table; copy it into docs/PERFORMANCE.md with the date and machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+CONNS=32
+THREADS=2
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need wrk wrk
+need nginx nginx
+
+echo "==> release build"
+cargo build --release --quiet --bin smsp-bridge --example smsp_samples
+BIN=target/release/smsp-bridge
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 100); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
+
+echo "==> 10 000 synthetic patients (OpenTest layout) for the memory test"
+python3 - "$WORK/patients.csv" "$WORK/reads.txt" <<'PY'
+import sys
+header = ("Test ref,NHS_NUMBER,DATE_OF_BIRTH,DATE_OF_DEATH,FAMILY_NAME,GIVEN_NAME,OTHER_GIVEN_NAME,TITLE,"
+          "GENDER,ADDRESS_LINE_1,ADDRESS_LINE_2,ADDRESS_LINE_3,ADDRESS_LINE_4,ADDRESS_LINE_5,PAF_KEY,"
+          "SENSITIVE_FLAG,PRIMARY_CARE_CODE,REF_ID,POST_CODE,Notes")
+def check(stem):
+    d = [int(c) for c in f"{stem:09d}"]
+    c = (11 - sum(x * w for x, w in zip(d, range(10, 1, -1))) % 11) % 11
+    return None if c == 10 else f"{stem:09d}{c}"
+rows, reads, stem = [], [], 999_200_000
+while len(rows) < 10_000:
+    stem += 1
+    n = check(stem)
+    if not n:
+        continue
+    i = len(rows)
+    dob = f"19{40 + i % 60:02d}{1 + i % 12:02d}{1 + i % 28:02d}"
+    rows.append(f",{n},{dob},,BENCH{i:05d},PAT,,MR,Male,,{i} BENCH STREET,,LEEDS,,,,Z90001,,LS1 {i % 9}AA,")
+    reads.append(f"{n} {dob[:4]}-{dob[4:6]}-{dob[6:]}")
+open(sys.argv[1], "w").write(header + "\n" + "\n".join(rows) + "\n")
+open(sys.argv[2], "w").write("\n".join(reads) + "\n")
+PY
+
+echo "==> simulator"
+SIM_PORT=$(free_port)
+$BIN sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" --patients "$WORK/patients.csv" --workers 2 \
+  >"$WORK/sim.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
+sleep 0.5
+
+bridge() { # name port cache_enabled
+  cat >"$WORK/$1.toml" <<EOF
+listen = "127.0.0.1:$2"
+workers = 2
+[log]
+format = "json"
+filter = "warn"
+[smsp]
+url = "https://127.0.0.1:$SIM_PORT/smsp/pds"
+client_cert = "$WORK/certs/client.pem"
+client_key = "$WORK/certs/client.key"
+ca_cert = "$WORK/certs/ca.pem"
+[cache]
+enabled = $3
+max_entries = 50000
+[security]
+modes = ["open"]
+[security.audit]
+dir = "$WORK/audit-$1"
+EOF
+  $BIN serve --config "$WORK/$1.toml" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$2/_ping"
+}
+HIT_PORT=$(free_port); bridge cached "$HIT_PORT" true; CACHED_PID=${PIDS[-1]}
+MISS_PORT=$(free_port); bridge nocache "$MISS_PORT" false
+
+echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx;
+  upstream smsp { server 127.0.0.1:$SIM_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass https://smsp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_certificate $WORK/certs/client.pem;
+      proxy_ssl_certificate_key $WORK/certs/client.key;
+      proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
+      proxy_ssl_verify on;
+      proxy_ssl_name localhost;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+EOF
+nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+sleep 0.5
+
+# The same read both ways: magic NHS number 9990000018 always answers SMSP-0000 with a patient.
+NHS=9990000018
+DOB=1974-08-23
+target/release/examples/smsp_samples "$WORK/samples" >/dev/null
+SOAP="$WORK/samples/requests/getPatientDetailsByNHSNumber-minimal.xml"
+RID="5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
+
+cat >"$WORK/soap.lua" <<EOF
+local f = io.open("$SOAP", "rb"); local body = f:read("*a"); f:close()
+wrk.method = "POST"
+wrk.body = body
+wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
+wrk.headers["SOAPAction"] = "urn:nhs-itk:services:201005:getPatientDetailsByNHSNumber-v1-0"
+EOF
+cat >"$WORK/read.lua" <<EOF
+wrk.headers["X-Request-ID"] = "$RID"
+wrk.headers["X-SMSP-Birth-Date"] = "$DOB"
+EOF
+cat >"$WORK/distinct.lua" <<EOF
+local reads = {}
+for line in io.lines("$WORK/reads.txt") do
+  local n, d = line:match("(%d+) (%S+)")
+  reads[#reads + 1] = { n, d }
+end
+local i = 0
+request = function()
+  i = i + 1
+  if i > #reads then i = 1 end
+  local r = reads[i]
+  return wrk.format("GET", "/personal-demographics/FHIR/R4/Patient/" .. r[1],
+    { ["X-Request-ID"] = "$RID", ["X-SMSP-Birth-Date"] = r[2] })
+end
+EOF
+
+run() { # label url [lua]
+  local out
+  if [ -n "${3:-}" ]; then
+    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency -s "$3" "$2")
+  else
+    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency "$2")
+  fi
+  echo "$out" >"$WORK/$1.wrk"
+  local rps p99 non2xx
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%s %s %s %s\n' "$1" "$rps" "$p99" "${non2xx:-0}" >>"$WORK/results"
+  printf '  %-22s %10s req/s   p99 %8s   non-2xx %s\n' "$1" "$rps" "$p99" "${non2xx:-0}"
+}
+
+echo "==> warm-up (fills the cache with the hit patient)"
+curl -s -o /dev/null -H "X-Request-ID: $RID" -H "X-SMSP-Birth-Date: $DOB" \
+  "http://127.0.0.1:$HIT_PORT/personal-demographics/FHIR/R4/Patient/$NHS"
+wrk -t2 -c8 -d2s -s "$WORK/soap.lua" "http://127.0.0.1:$NGINX_PORT/smsp/pds" >/dev/null
+wrk -t2 -c8 -d2s -s "$WORK/read.lua" "http://127.0.0.1:$MISS_PORT/personal-demographics/FHIR/R4/Patient/$NHS" >/dev/null
+
+echo "==> load (${DURATION}s each, $CONNS connections, $THREADS wrk threads)"
+run ping "http://127.0.0.1:$HIT_PORT/_ping"
+run hit "http://127.0.0.1:$HIT_PORT/personal-demographics/FHIR/R4/Patient/$NHS" "$WORK/read.lua"
+run miss "http://127.0.0.1:$MISS_PORT/personal-demographics/FHIR/R4/Patient/$NHS" "$WORK/read.lua"
+run nginx_soap "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
+
+echo "==> memory: 10 000 distinct patients through the cached bridge"
+RSS_BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$CACHED_PID/status")
+wrk -t2 -c16 -d"$((DURATION * 2))s" -s "$WORK/distinct.lua" "http://127.0.0.1:$HIT_PORT" >"$WORK/distinct.wrk"
+RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$CACHED_PID/status")
+DISTINCT_REQS=$(awk '/requests in/ {print $1}' "$WORK/distinct.wrk")
+HITS=$(curl -s "http://127.0.0.1:$HIT_PORT/metrics" | awk '/^smsp_bridge_cache_inserts_total/ {print $2}')
+
+python3 - "$WORK/results" "$RSS_BEFORE" "$RSS_AFTER" "$DISTINCT_REQS" "${HITS:-?}" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, rps, p99, non2xx = line.split()
+    rows[name] = (float(rps), p99, non2xx)
+def ms(v):
+    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+ping, hit, miss, nginx = (rows[k] for k in ("ping", "hit", "miss", "nginx_soap"))
+rss_before, rss_after = int(sys.argv[2]) / 1024, int(sys.argv[3]) / 1024
+print()
+print("| Measure | Value | Target | Met |")
+print("|---|---|---|---|")
+r1 = hit[0] / ping[0]
+print(f"| cache hit / _ping throughput | {hit[0]:.0f} / {ping[0]:.0f} req/s = **{r1:.2f}** | >= 0.70 | {'yes' if r1 >= 0.7 else 'no'} |")
+print(f"| cache hit p99 at 32 connections | {hit[1]} | <= 2 ms | {'yes' if ms(hit[1]) <= 2 else 'no'} |")
+r2 = miss[0] / nginx[0]
+print(f"| miss path / nginx SOAP proxy throughput | {miss[0]:.0f} / {nginx[0]:.0f} req/s = **{r2:.2f}** | >= 0.80 | {'yes' if r2 >= 0.8 else 'no'} |")
+print(f"| RSS after 10 000 distinct patients cached | {rss_after:.1f} MB (before {rss_before:.1f} MB; {sys.argv[4]} reads, cache inserts {sys.argv[5]}) | <= 64 MB | {'yes' if rss_after <= 64 else 'no'} |")
+print(f"| non-2xx answers (ping/hit/miss/nginx) | {ping[2]}/{hit[2]}/{miss[2]}/{nginx[2]} | 0 | |")
+PY
