@@ -92,6 +92,10 @@ impl CachedService {
         match verdict(&answer) {
             Verdict::Verified(record) if record.nhs_number == nhs_number => {
                 let entry = entry(record);
+                // A concurrent search may have stored this record meanwhile: keep its tracers.
+                if let Some(old) = self.store.patient(nhs_number, dob).await {
+                    entry.tracers.merge_from(&old.tracers);
+                }
                 self.store.index(&entry).await;
                 self.store.stats.insert();
                 Ok(Value::Patient(std::sync::Arc::new(entry)))

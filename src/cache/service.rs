@@ -13,7 +13,9 @@ use futures_util::future::BoxFuture;
 
 use super::entry::{PatientEntry, SearchEntry};
 use super::store::Store;
-use crate::bridge::{Answer, ApiError, CacheStatus, Caller, PatientService, ReadRequest};
+use crate::bridge::{
+    Answer, ApiError, CacheStatus, Caller, PatientRecord, PatientService, ReadRequest,
+};
 use crate::fhir::{SearchRequest, VerifyRequest};
 
 pub struct CachedService {
@@ -74,7 +76,16 @@ pub(super) fn read_answer(entry: &PatientEntry, cache: CacheStatus) -> Answer {
         smsp: Some(entry.trace.clone()),
         nhs_numbers: vec![entry.nhs_number.to_string()],
         cache,
-        record: None,
+        record: Some(record_of(entry)),
+    }
+}
+
+/// The record a cached answer rests on, as the core attaches it (layers above, such as the
+/// shadow comparison, treat hits and misses alike).
+fn record_of(entry: &PatientEntry) -> PatientRecord {
+    PatientRecord {
+        nhs_number: entry.nhs_number,
+        read_body: entry.body.clone(),
     }
 }
 
@@ -87,7 +98,7 @@ pub(super) fn search_answer(entry: &SearchEntry, body: bytes::Bytes, cache: Cach
         smsp: Some(entry.trace.clone()),
         nhs_numbers: vec![entry.patient.nhs_number.to_string()],
         cache,
-        record: None,
+        record: Some(record_of(&entry.patient)),
     }
 }
 

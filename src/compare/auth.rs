@@ -93,7 +93,8 @@ impl TokenSource {
         let mut header = Header::new(Algorithm::RS512);
         header.kid = Some(self.kid.clone());
         header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, &claims, &self.key).context("cannot sign the client assertion")
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .context("cannot sign the client assertion")
     }
 
     /// The current bearer token, fetching a new one when none is cached or it is due for refresh.
@@ -142,10 +143,9 @@ impl TokenSource {
                 text.chars().take(300).collect::<String>()
             );
         }
-        let parsed: TokenResponse = res
-            .json()
-            .await
-            .map_err(|e| anyhow::anyhow!("token endpoint answer unreadable: {}", e.without_url()))?;
+        let parsed: TokenResponse = res.json().await.map_err(|e| {
+            anyhow::anyhow!("token endpoint answer unreadable: {}", e.without_url())
+        })?;
         let lifetime = parsed
             .expires_in
             .and_then(|v| match v {
@@ -210,7 +210,10 @@ mod tests {
             .claims;
         assert_eq!(claims.sub, "app-key");
         let now_s = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        assert!(claims.exp > now_s && claims.exp <= now_s + 300, "exp ≤ 5 minutes");
+        assert!(
+            claims.exp > now_s && claims.exp <= now_s + 300,
+            "exp ≤ 5 minutes"
+        );
         let again = source.client_assertion(now).unwrap();
         let jti2 = jsonwebtoken::decode::<AssertionClaims>(&again, &key, &v)
             .unwrap()
@@ -221,8 +224,14 @@ mod tests {
 
     #[test]
     fn refresh_before_expiry() {
-        assert_eq!(refresh_after(Duration::from_secs(599)), Duration::from_secs(539));
-        assert_eq!(refresh_after(Duration::from_secs(4)), Duration::from_secs(3));
+        assert_eq!(
+            refresh_after(Duration::from_secs(599)),
+            Duration::from_secs(539)
+        );
+        assert_eq!(
+            refresh_after(Duration::from_secs(4)),
+            Duration::from_secs(3)
+        );
         assert_eq!(refresh_after(Duration::ZERO), Duration::ZERO);
     }
 

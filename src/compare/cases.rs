@@ -125,7 +125,10 @@ pub fn parse_jsonl(text: &str) -> anyhow::Result<Vec<Case>> {
         let mut cells = Vec::new();
         for (k, v) in obj {
             let Some(col) = canonical_column(k) else {
-                bail!("line {n}: unknown key '{k}' (known: {})", COLUMNS.join(", "));
+                bail!(
+                    "line {n}: unknown key '{k}' (known: {})",
+                    COLUMNS.join(", ")
+                );
             };
             let v = match v {
                 serde_json::Value::String(s) => s.clone(),

@@ -139,7 +139,6 @@ pub fn fields(a: &View, b: &View) -> Vec<FieldDiff> {
                 .not_comparable
                 .get(name)
                 .or_else(|| b.not_comparable.get(name));
-            let (la, lb) = (a.leaves.get(name), b.leaves.get(name));
             let mut d = FieldDiff {
                 field: name.clone(),
                 class: FieldClass::NotComparable,
@@ -152,7 +151,7 @@ pub fn fields(a: &View, b: &View) -> Vec<FieldDiff> {
                 d.reason = Some(reason.clone());
                 return d;
             }
-            match (la, lb) {
+            match (a.leaves.get(name), b.leaves.get(name)) {
                 (Some(x), Some(y)) if x.normalised == y.normalised => {
                     d.class = FieldClass::Equal;
                     if x.raw != y.raw {
@@ -184,21 +183,13 @@ pub fn fields(a: &View, b: &View) -> Vec<FieldDiff> {
 /// equal produce no operation), with each added or replaced value then taken from B **as PDS
 /// sent it**. Applied to A's comparable view it yields B's, up to the named normalisations.
 pub fn patch(a: &View, b: &View) -> Value {
-    let ops = json_patch::diff(&a.normalised, &b.normalised);
-    let mut value = serde_json::to_value(&ops).unwrap_or(Value::Array(Vec::new()));
-    if let Value::Array(ops) = &mut value {
-        for op in ops.iter_mut() {
-            let kind = op["op"].as_str().unwrap_or("").to_string();
-            if kind != "add" && kind != "replace" {
-                continue;
-            }
-            let path = op["path"].as_str().unwrap_or("").to_string();
-            if let Some(raw) = b.raw.pointer(&path) {
-                op["value"] = raw.clone();
-            }
-        }
-    }
-    value
+    Value::Array(super::patch::diff(
+        &a.normalised,
+        &b.normalised,
+        &b.raw,
+        &a.lists,
+        &b.lists,
+    ))
 }
 
 #[cfg(test)]
@@ -217,10 +208,12 @@ mod tests {
         let a = side(json!({"resourceType": "Patient", "id": "9990001006",
             "name": [{"use": "usual", "family": "FAIRWEATHER", "given": ["OLIVER", "JAMES"]}],
             "address": [{"use": "home", "postalCode": "LS11 5PZ"}, {"use": "billing", "postalCode": "LS1 9ZZ"}]}));
-        let b = side(json!({"resourceType": "Patient", "id": "9990001006", "meta": {"versionId": "2"},
+        let b = side(
+            json!({"resourceType": "Patient", "id": "9990001006", "meta": {"versionId": "2"},
             "name": [{"use": "usual", "family": "Fairweather", "given": ["Oliver", "Jamie"]}],
             "address": [{"use": "home", "postalCode": "LS115PZ"}],
-            "telecom": [{"system": "phone", "use": "work", "value": "01134960999"}]}));
+            "telecom": [{"system": "phone", "use": "work", "value": "01134960999"}]}),
+        );
         let c = compare(&a, &b, &rules);
         assert_eq!(c.result, CaseResult::Same);
         let class = |f: &str| c.fields.iter().find(|d| d.field == f).unwrap().class;
@@ -230,14 +223,18 @@ mod tests {
         assert_eq!(class("address[billing].postalCode"), FieldClass::OnlySmsp);
         assert_eq!(class("telecom[phone/work].value"), FieldClass::OnlyPds);
         assert_eq!(class("meta.versionId"), FieldClass::NotComparable);
-        let postcode = c.fields.iter().find(|d| d.field == "address[home].postalCode").unwrap();
+        let postcode = c
+            .fields
+            .iter()
+            .find(|d| d.field == "address[home].postalCode")
+            .unwrap();
         assert_eq!(postcode.normalised_by, ["postcode"]);
         let patch = c.patch.unwrap();
         assert_eq!(
             patch,
             json!([
                 {"op": "remove", "path": "/address/0"},
-                {"op": "replace", "path": "/name/0/given/1", "value": "Jamie"},
+                {"op": "replace", "path": "/name/0/given", "value": ["Oliver", "Jamie"]},
                 {"op": "add", "path": "/telecom", "value": [{"system": "phone", "use": "work", "value": "01134960999"}]}
             ])
         );

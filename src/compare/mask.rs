@@ -39,11 +39,7 @@ pub fn mask_text(s: &str) -> String {
 /// Masks every string value (not object keys: those are field names) in place.
 pub fn mask_value(v: &mut Value) {
     match v {
-        Value::String(s) => {
-            if s.bytes().any(|b| b.is_ascii_digit()) {
-                *s = mask_text(s);
-            }
-        }
+        Value::String(s) if s.bytes().any(|b| b.is_ascii_digit()) => *s = mask_text(s),
         Value::Array(items) => items.iter_mut().for_each(mask_value),
         Value::Object(map) => map.values_mut().for_each(mask_value),
         _ => {}
@@ -59,7 +55,11 @@ mod tests {
     fn masks_ten_digit_runs_only() {
         assert_eq!(mask_number("9990001006"), "999***1006");
         assert_eq!(mask_text("Patient/9990001006?x"), "Patient/999***1006?x");
-        assert_eq!(mask_text("01134960001"), "01134960001", "11 digits: a phone number");
+        assert_eq!(
+            mask_text("01134960001"),
+            "01134960001",
+            "11 digits: a phone number"
+        );
         assert_eq!(mask_text("1980-01-15"), "1980-01-15");
         assert_eq!(mask_text("ÅNGSTRÖM 9990001006"), "ÅNGSTRÖM 999***1006");
         let mut v = json!({"9990001006": ["9990001006", {"id": "9990001014"}], "n": 9990001006u64});

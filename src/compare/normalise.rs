@@ -114,6 +114,9 @@ pub struct View {
     pub leaves: BTreeMap<String, Leaf>,
     /// Field name → why it cannot be compared.
     pub not_comparable: BTreeMap<String, String>,
+    /// JSON Pointer of each keyed list in the views → its elements' names, in view order (the
+    /// patch pairs elements by these names, as the field table does).
+    pub lists: BTreeMap<String, Vec<String>>,
 }
 
 impl View {
@@ -121,7 +124,7 @@ impl View {
         let mut view = View::default();
         let (raw, normalised) = match patient {
             Value::Object(o) => {
-                let (r, n) = view.object(o, "", "", &[], rules);
+                let (r, n) = view.object(o, "", "", "", &[], rules);
                 (Value::Object(r), Value::Object(n))
             }
             other => (other.clone(), other.clone()),
@@ -136,6 +139,7 @@ impl View {
         obj: &Map<String, Value>,
         rule_path: &str,
         field: &str,
+        ptr: &str,
         keys: &[String],
         rules: &Rules,
     ) -> (Map<String, Value>, Map<String, Value>) {
@@ -152,7 +156,12 @@ impl View {
             }
             // A pairing key is part of the element's name (`name[usual]`), not a field of its own.
             let is_key = keys.iter().any(|key| key == k);
-            let (r, n) = self.value(v, &rp, &f, is_key, rules);
+            let p = format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"));
+            let (r, n) = self.value(v, &rp, &f, &p, is_key, rules);
+            // A container left empty (all its fields set aside) is no difference.
+            if is_empty_container(&r) {
+                continue;
+            }
             raw.insert(k.clone(), r);
             norm.insert(k.clone(), n);
         }
@@ -164,16 +173,17 @@ impl View {
         v: &Value,
         rule_path: &str,
         field: &str,
+        ptr: &str,
         is_key: bool,
         rules: &Rules,
     ) -> (Value, Value) {
         match v {
             Value::Object(o) if !rules.atomic(rule_path) => {
-                let (r, n) = self.object(o, rule_path, field, &[], rules);
+                let (r, n) = self.object(o, rule_path, field, ptr, &[], rules);
                 (Value::Object(r), Value::Object(n))
             }
             Value::Array(items) if items.iter().any(Value::is_object) => {
-                self.list(items, rule_path, field, rules)
+                self.list(items, rule_path, field, ptr, rules)
             }
             _ if is_key => (v.clone(), v.clone()),
             _ => self.leaf(v, rule_path, field, rules),
@@ -185,6 +195,7 @@ impl View {
         items: &[Value],
         rule_path: &str,
         field: &str,
+        ptr: &str,
         rules: &Rules,
     ) -> (Value, Value) {
         let element_path = format!("{rule_path}[]");
@@ -210,22 +221,27 @@ impl View {
         if !keys.is_empty() {
             named.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        let (mut raw, mut norm) = (Vec::new(), Vec::new());
+        let (mut raw, mut norm, mut names) = (Vec::new(), Vec::new(), Vec::new());
         for (name, item) in named {
             let f = format!("{field}[{name}]");
             if let Some(reason) = rules.not_comparable(&element_path) {
                 self.not_comparable.insert(f, reason.to_string());
                 continue;
             }
+            let p = format!("{ptr}/{}", raw.len());
             let (r, n) = match item {
                 Value::Object(o) if !rules.atomic(&element_path) => {
-                    let (r, n) = self.object(o, &element_path, &f, &keys, rules);
+                    let (r, n) = self.object(o, &element_path, &f, &p, &keys, rules);
                     (Value::Object(r), Value::Object(n))
                 }
                 _ => self.leaf(item, &element_path, &f, rules),
             };
             raw.push(r);
             norm.push(n);
+            names.push(name);
+        }
+        if !keys.is_empty() {
+            self.lists.insert(ptr.to_string(), names);
         }
         (Value::Array(raw), Value::Array(norm))
     }
@@ -243,6 +259,14 @@ impl View {
             },
         );
         (v.clone(), normalised)
+    }
+}
+
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
     }
 }
 
@@ -282,7 +306,9 @@ fn element_name(item: &Value, keys: &[String]) -> String {
 fn normalise_value(v: &Value, rules: &[Normalisation]) -> Value {
     match v {
         Value::String(s) => Value::String(rules.iter().fold(s.clone(), |acc, n| n.apply(&acc))),
-        Value::Array(items) => Value::Array(items.iter().map(|i| normalise_value(i, rules)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| normalise_value(i, rules)).collect())
+        }
         other => other.clone(),
     }
 }
@@ -297,12 +323,18 @@ mod tests {
         assert_eq!(Normalisation::Postcode.apply("ls115pz"), "LS11 5PZ");
         assert_eq!(Normalisation::Postcode.apply(" LS11  5PZ "), "LS11 5PZ");
         assert_eq!(Normalisation::Postcode.apply("LS1 9ZZ"), "LS1 9ZZ");
-        assert_eq!(Normalisation::Whitespace.apply("  10  Canal\tWharf "), "10 Canal Wharf");
+        assert_eq!(
+            Normalisation::Whitespace.apply("  10  Canal\tWharf "),
+            "10 Canal Wharf"
+        );
         assert_eq!(Normalisation::Case.apply("Ångström"), "ÅNGSTRÖM");
         assert_eq!(Normalisation::Phone.apply("07700 900001"), "07700900001");
         assert_eq!(Normalisation::Phone.apply("+44 7700 900001"), "07700900001");
         assert_eq!(Normalisation::Phone.apply("a@b.example"), "a@b.example");
-        assert_eq!(Normalisation::Email.apply("Oliver@Example.com"), "oliver@example.com");
+        assert_eq!(
+            Normalisation::Email.apply("Oliver@Example.com"),
+            "oliver@example.com"
+        );
         assert_eq!(Normalisation::Email.apply("01134960001"), "01134960001");
     }
 
@@ -334,7 +366,10 @@ mod tests {
             v.not_comparable.keys().cloned().collect::<Vec<_>>(),
             ["meta.versionId", "name[usual].id", "name[usual].period"]
         );
-        assert_eq!(v.leaves["address[home].postalCode"].normalised, json!("LS11 5PZ"));
+        assert_eq!(
+            v.leaves["address[home].postalCode"].normalised,
+            json!("LS11 5PZ")
+        );
         assert_eq!(v.leaves["address[home].line"].normalised, json!(["FLAT 2"]));
         assert_eq!(v.leaves["name[usual].family"].raw, json!("Fairweather"));
         // Key order: home before temp, whatever order the side sent.
@@ -350,7 +385,13 @@ mod tests {
             element_name(&item, &["url".into()]),
             "Extension-UKCore-NominatedPharmacy"
         );
-        assert_eq!(element_name(&json!({"use": "a b<c>"}), &["use".into()]), "abc");
-        assert_eq!(element_name(&json!({}), &["system".into(), "use".into()]), "-/-");
+        assert_eq!(
+            element_name(&json!({"use": "a b<c>"}), &["use".into()]),
+            "abc"
+        );
+        assert_eq!(
+            element_name(&json!({}), &["system".into(), "use".into()]),
+            "-/-"
+        );
     }
 }

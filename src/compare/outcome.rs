@@ -123,11 +123,17 @@ pub fn classify(fetched: &Fetched) -> SideOutcome {
         }
         (_, "OperationOutcome") => SideOutcome::error(
             Some(status),
-            format!("OperationOutcome {}", code.as_deref().unwrap_or("without a Spine code")),
+            format!(
+                "OperationOutcome {}",
+                code.as_deref().unwrap_or("without a Spine code")
+            ),
         ),
         _ => SideOutcome::error(
             Some(status),
-            format!("unexpected {} with status {status}", none_if_empty(resource_type)),
+            format!(
+                "unexpected {} with status {status}",
+                none_if_empty(resource_type)
+            ),
         ),
     };
     out.code = code;
@@ -180,16 +186,28 @@ mod tests {
             r#"{"resourceType":"Bundle","type":"searchset","timestamp":"t","total":0}"#,
         );
         assert_eq!(classify(&empty).kind, OutcomeKind::NotFound);
-        let one = Fetched::answer(200, r#"{"resourceType":"Bundle","total":1,"entry":[{"resource":{"resourceType":"Patient","id":"1"}}]}"#);
+        let one = Fetched::answer(
+            200,
+            r#"{"resourceType":"Bundle","total":1,"entry":[{"resource":{"resourceType":"Patient","id":"1"}}]}"#,
+        );
         assert_eq!(classify(&one).patient.unwrap()["id"], "1");
-        assert_eq!(classify(&outcome(200, "TOO_MANY_MATCHES")).kind, OutcomeKind::TooMany);
+        assert_eq!(
+            classify(&outcome(200, "TOO_MANY_MATCHES")).kind,
+            OutcomeKind::TooMany
+        );
         let nf = classify(&outcome(404, "RESOURCE_NOT_FOUND"));
         assert_eq!(nf.kind, OutcomeKind::NotFound);
         assert_eq!(nf.code.as_deref(), Some("RESOURCE_NOT_FOUND"));
         let e = classify(&outcome(500, "UNKNOWN_ERROR"));
         assert_eq!(e.kind, OutcomeKind::Error);
         assert_eq!(e.status, Some(500));
-        assert_eq!(classify(&Fetched::failed("connect")).kind, OutcomeKind::Error);
-        assert_eq!(classify(&Fetched::answer(502, "<html>")).kind, OutcomeKind::Error);
+        assert_eq!(
+            classify(&Fetched::failed("connect")).kind,
+            OutcomeKind::Error
+        );
+        assert_eq!(
+            classify(&Fetched::answer(502, "<html>")).kind,
+            OutcomeKind::Error
+        );
     }
 }

@@ -79,7 +79,11 @@ mod tests {
             pace.wait().await;
         }
         // First slot is immediate, then one every 50 ms.
-        assert!(started.elapsed() >= Duration::from_millis(190), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            started.elapsed()
+        );
         let open = Pace::per_second(0.0);
         let started = Instant::now();
         for _ in 0..100 {

@@ -198,7 +198,10 @@ mod tests {
         assert!(r.not_comparable("name[].id").is_some());
         assert!(r.not_comparable("address[].period").is_some());
         assert!(r.not_comparable("extension[]").is_some());
-        assert!(r.not_comparable("id").is_none(), "the NHS number is compared");
+        assert!(
+            r.not_comparable("id").is_none(),
+            "the NHS number is compared"
+        );
         assert!(r.not_comparable("name[].family").is_none());
         assert_eq!(r.keys("telecom").unwrap(), ["system", "use"]);
         assert!(r.atomic("meta.security[]"));

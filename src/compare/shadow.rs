@@ -1,6 +1,7 @@
 //! Shadow mode in `serve` (issue 6): for `compare.shadow.sample_rate` of the successful answers
 //! that name a patient, the same patient is fetched from PDS FHIR in the background and compared
-//! field by field. Results go to Prometheus counters (field names and outcome classes only, never
+//! field by field — a read by `GET /Patient/{id}`, a search by the same search on PDS (so both
+//! sides are PDS's reduced search view, PDS FHIR SPEC §5.2). Results go to Prometheus counters (field names and outcome classes only, never
 //! values) and, optionally, a JSON Lines file of differences with NHS numbers masked.
 //!
 //! The caller is never delayed or affected: a sample is handed over with a non-blocking
@@ -40,9 +41,15 @@ impl ShadowStats {
 }
 
 struct Sample {
-    nhs_number: String,
-    /// The READ-view Patient the bridge answered with (or rests a search answer on).
-    smsp_patient: Bytes,
+    ask: Ask,
+    /// The bridge's answer body: a Patient (read) or a one-entry searchset Bundle (search).
+    smsp_body: Bytes,
+}
+
+/// What to ask PDS.
+enum Ask {
+    Read(String),
+    Search(Vec<(String, String)>),
 }
 
 pub struct ShadowService {
@@ -55,7 +62,10 @@ pub struct ShadowService {
 impl ShadowService {
     /// Checks the settings, opens the differences file, and starts the background worker (on
     /// the current Tokio runtime).
-    pub fn start(inner: Arc<dyn PatientService>, settings: &CompareSettings) -> anyhow::Result<Arc<Self>> {
+    pub fn start(
+        inner: Arc<dyn PatientService>,
+        settings: &CompareSettings,
+    ) -> anyhow::Result<Arc<Self>> {
         let shadow = &settings.shadow;
         if !(shadow.sample_rate.is_finite() && (0.0..=1.0).contains(&shadow.sample_rate)) {
             anyhow::bail!("compare.shadow.sample_rate must be between 0 and 1");
@@ -89,14 +99,17 @@ impl ShadowService {
         self.stats.clone()
     }
 
+    /// Whether this request is in the sample (drawn before the call, so a request not drawn
+    /// costs one random number and nothing else).
+    fn draw(&self) -> bool {
+        self.sample_rate >= 1.0 || rand::random::<f64>() < self.sample_rate
+    }
+
     /// Hands a sample to the worker without waiting; never fails the caller.
-    fn offer(&self, answer: &Answer, read: bool) {
-        let Some(sample) = sample_of(answer, read) else {
+    fn enqueue(&self, sample: Option<Sample>) {
+        let Some(sample) = sample else {
             return;
         };
-        if self.sample_rate < 1.0 && rand::random::<f64>() >= self.sample_rate {
-            return;
-        }
         match self.tx.try_send(sample) {
             Ok(()) => {
                 self.stats.queued.fetch_add(1, Ordering::Relaxed);
@@ -112,25 +125,67 @@ impl ShadowService {
     }
 }
 
-/// Successful answers that name one patient: the core's record (READ view), or a cached read.
-fn sample_of(answer: &Answer, read: bool) -> Option<Sample> {
+/// A successful read: the Patient the bridge answered with (the core's record, or the cached
+/// READ-view body).
+fn read_sample(answer: &Answer) -> Option<Sample> {
     if answer.status != 200 {
         return None;
     }
-    if let Some(record) = &answer.record {
+    let nhs_number = match &answer.record {
+        Some(r) => r.nhs_number.to_string(),
+        None => answer.nhs_numbers.first()?.clone(),
+    };
+    Some(Sample {
+        ask: Ask::Read(nhs_number),
+        smsp_body: answer.body.clone(),
+    })
+}
+
+/// A successful search that names one patient, asked again of PDS with the same parameters. An
+/// NHS-number search (the bridge's `identifier`, which PDS lacks) is compared as a read when the
+/// answer carries the record; identifiers-only and count answers hold no Patient to compare.
+fn search_sample(request: &SearchRequest, answer: &Answer) -> Option<Sample> {
+    if answer.status != 200
+        || answer.nhs_numbers.len() != 1
+        || request.identifiers_only
+        || request.summary_count
+    {
+        return None;
+    }
+    if request.nhs_number.is_some() {
+        let record = answer.record.as_ref()?;
         return Some(Sample {
-            nhs_number: record.nhs_number.to_string(),
-            smsp_patient: record.read_body.clone(),
+            ask: Ask::Read(record.nhs_number.to_string()),
+            smsp_body: record.read_body.clone(),
         });
     }
-    // A read answered from the cache: its body is the READ-view Patient itself.
-    if read {
-        return answer.nhs_numbers.first().map(|n| Sample {
-            nhs_number: n.clone(),
-            smsp_patient: answer.body.clone(),
-        });
+    Some(Sample {
+        ask: Ask::Search(pds_search_params(request)),
+        smsp_body: answer.body.clone(),
+    })
+}
+
+/// The FHIR search parameters of `request` (PDS FHIR SPEC §5.1).
+fn pds_search_params(r: &SearchRequest) -> Vec<(String, String)> {
+    let mut p = Vec::new();
+    if let Some(f) = &r.family {
+        p.push(("family".to_string(), f.clone()));
     }
-    None
+    if let Some(g) = &r.given {
+        p.push(("given".to_string(), g.clone()));
+    }
+    if let Some(g) = r.gender {
+        let fhir = crate::mapping::vocabulary::Vocabulary::embedded().gender_to_fhir(g);
+        p.push(("gender".to_string(), fhir.to_string()));
+    }
+    p.push((
+        "birthdate".to_string(),
+        format!("eq{}", r.birth_date.to_fhir()),
+    ));
+    if let Some(pc) = &r.postcode {
+        p.push(("address-postalcode".to_string(), pc.clone()));
+    }
+    p
 }
 
 fn open_differences(path: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
@@ -159,12 +214,22 @@ async fn worker(
     stats: Arc<ShadowStats>,
 ) {
     while let Some(sample) = rx.recv().await {
-        let b = classify(&pds.read(&sample.nhs_number).await);
-        let a = classify(&Fetched::answer(200, sample.smsp_patient));
+        let (fetched, nhs_number) = match &sample.ask {
+            Ask::Read(n) => (pds.read(n).await, n.clone()),
+            Ask::Search(params) => (pds.search(params).await, String::new()),
+        };
+        let b = classify(&fetched);
+        let a = classify(&Fetched::answer(200, sample.smsp_body));
+        let nhs_number = match (&a.patient, nhs_number.is_empty()) {
+            (Some(p), true) => p["id"].as_str().unwrap_or_default().to_string(),
+            _ => nhs_number,
+        };
         if b.kind == OutcomeKind::Error {
             stats.pds_failures.fetch_add(1, Ordering::Relaxed);
             // The status class only: never the NHS number or the body.
-            let class = b.status.map_or("none".to_string(), |s| format!("{}xx", s / 100));
+            let class = b
+                .status
+                .map_or("none".to_string(), |s| format!("{}xx", s / 100));
             metrics::counter!("smsp_bridge_shadow_pds_failures_total", "status" => class)
                 .increment(1);
             continue;
@@ -187,7 +252,8 @@ async fn worker(
         if let (true, Some((path, f))) = (differs, file.as_mut()) {
             let mut line = serde_json::json!({
                 "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
-                "nhs_number": sample.nhs_number,
+                "nhs_number": nhs_number,
+                "request": match &sample.ask { Ask::Read(_) => "read", Ask::Search(_) => "search" },
                 "outcome": c.result.as_str(),
                 "pair": format!("{}/{}", a.kind.as_str(), b.kind.as_str()),
                 "fields": c.fields.iter()
@@ -218,9 +284,10 @@ impl PatientService for ShadowService {
         caller: &'a Caller,
     ) -> BoxFuture<'a, Result<Answer, ApiError>> {
         Box::pin(async move {
+            let drawn = self.draw();
             let result = self.inner.read(request, caller).await;
-            if let Ok(answer) = &result {
-                self.offer(answer, true);
+            if let (true, Ok(answer)) = (drawn, &result) {
+                self.enqueue(read_sample(answer));
             }
             result
         })
@@ -232,9 +299,10 @@ impl PatientService for ShadowService {
         caller: &'a Caller,
     ) -> BoxFuture<'a, Result<Answer, ApiError>> {
         Box::pin(async move {
+            let asked = self.draw().then(|| request.clone());
             let result = self.inner.search(request, caller).await;
-            if let Ok(answer) = &result {
-                self.offer(answer, false);
+            if let (Some(asked), Ok(answer)) = (&asked, &result) {
+                self.enqueue(search_sample(asked, answer));
             }
             result
         })

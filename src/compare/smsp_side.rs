@@ -26,7 +26,11 @@ pub struct BridgeUrl {
 
 impl BridgeUrl {
     /// `headers`: extra headers for every request (`Authorization` for a bridge with security on).
-    pub fn new(base_url: &str, headers: Vec<(String, String)>, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        base_url: &str,
+        headers: Vec<(String, String)>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let mut base = url::Url::parse(base_url.trim_end_matches('/'))
             .map_err(|_| anyhow::anyhow!("--bridge-url is not a URL"))?;
         base.set_path(&format!("{}/", base.path().trim_end_matches('/')));
@@ -124,9 +128,10 @@ impl SmspSide for InProcess {
                     birth_date,
                 } => {
                     // Both were checked when the cases were loaded.
-                    let (Ok(nhs_number), Ok(birth_date)) =
-                        (NhsNumber::parse(nhs_number), PartialDate::parse_fhir(birth_date))
-                    else {
+                    let (Ok(nhs_number), Ok(birth_date)) = (
+                        NhsNumber::parse(nhs_number),
+                        PartialDate::parse_fhir(birth_date),
+                    ) else {
                         return Fetched::failed("invalid read case");
                     };
                     let request = ReadRequest {

@@ -85,6 +85,10 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
     for (key, message) in s.cache.problems() {
         bad(key, message);
     }
+    // Authentication, roles, audit (issue 5), keyed `security.…`.
+    for (key, message) in s.security.problems() {
+        bad(key, message);
+    }
     problems
 }
 

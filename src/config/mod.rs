@@ -24,6 +24,7 @@ pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 

@@ -291,8 +291,10 @@ mod tests {
     }
 
     fn settings() -> ResilienceSettings {
-        let mut s = ResilienceSettings::default();
-        s.request_budget_ms = 1_000;
+        let mut s = ResilienceSettings {
+            request_budget_ms: 1_000,
+            ..Default::default()
+        };
         s.retry.base_backoff_ms = 1;
         s.retry.max_backoff_ms = 2;
         s.breaker.min_calls = 1_000;

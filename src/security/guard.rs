@@ -9,7 +9,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, ResponseError};
+use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
 use std::time::Instant;
 
 use super::audit::{AuditEntry, Decision, SmspEntry};
@@ -45,47 +45,65 @@ impl Security {
         next: Next<B>,
     ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
         let started = Instant::now();
+        let route = req.match_pattern();
         let class = rbac::classify(
             req.method(),
-            req.match_pattern().as_deref(),
+            route.as_deref(),
             req.path(),
             &self.public_paths,
         );
         if !class.needs_principal() {
             return Ok(next.call(req).await?.map_into_left_body());
         }
-        let draft = class.audited().then(|| Draft::of(&req, class));
+        let draft = class
+            .audited()
+            .then(|| Draft::of(&req, class, route, started));
         let principal = match self.authenticate(&req).await {
             Ok(p) => p,
-            Err(refusal) => return self.refuse(req, refusal, None, draft, started).await,
+            Err(refusal) => return self.refuse(req, refusal, None, draft).await,
         };
         if let RouteClass::Patient(permission) = class {
             if !self.roles.permits(&principal.roles, permission) {
                 let refusal = Refusal::Forbidden(permission);
-                return self
-                    .refuse(req, refusal, Some(principal), draft, started)
-                    .await;
+                return self.refuse(req, refusal, Some(principal), draft).await;
             }
         }
         if let Err(secs) = self.limits.check_principal(&principal.user) {
             let refusal = Refusal::RateLimited(secs);
-            return self
-                .refuse(req, refusal, Some(principal), draft, started)
-                .await;
+            return self.refuse(req, refusal, Some(principal), draft).await;
         }
         req.extensions_mut().insert(principal.caller());
-        let res = next.call(req).await?;
+        let res = match next.call(req).await {
+            Ok(res) => res,
+            // Handler errors arrive as responses; an `Err` means the service itself failed.
+            // Recorded as far as it can be, then passed on (it carries no patient data).
+            Err(e) => {
+                if let Some(draft) = draft {
+                    let status = e.as_response_error().status_code().as_u16();
+                    let entry = draft.finish(
+                        None,
+                        Some(&principal),
+                        None,
+                        None,
+                        status,
+                        Decision::Allowed,
+                    );
+                    let _ = self.record(entry).await;
+                }
+                return Err(e);
+            }
+        };
         let Some(draft) = draft else {
             return Ok(res.map_into_left_body());
         };
         let facts = res.request().extensions_mut().remove::<AuditFacts>();
         let entry = draft.finish(
+            Some(res.request()),
             Some(&principal),
             None,
             facts,
             res.status().as_u16(),
             Decision::Allowed,
-            started,
         );
         match self.record(entry).await {
             Ok(()) => Ok(res.map_into_left_body()),
@@ -153,7 +171,6 @@ impl Security {
         refusal: Refusal,
         principal: Option<Principal>,
         draft: Option<Draft>,
-        started: Instant,
     ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
         let (error, decision, claimed) = match &refusal {
             Refusal::Unauthenticated(f) => (
@@ -183,12 +200,12 @@ impl Security {
         };
         if let Some(draft) = draft {
             let entry = draft.finish(
+                Some(req.request()),
                 principal.as_ref(),
                 claimed,
                 None,
                 error.status,
                 decision,
-                started,
             );
             if let Err(unavailable) = self.record(entry).await {
                 return Ok(req
@@ -258,12 +275,16 @@ struct Draft {
     method: String,
     route: Option<String>,
     interaction: &'static str,
-    /// Used when the handler left no `AuditFacts` (refusals, write methods).
-    parameters: Vec<(String, String)>,
+    started: Instant,
 }
 
 impl Draft {
-    fn of(req: &ServiceRequest, class: RouteClass) -> Self {
+    fn of(
+        req: &ServiceRequest,
+        class: RouteClass,
+        route: Option<String>,
+        started: Instant,
+    ) -> Self {
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -271,7 +292,6 @@ impl Draft {
                 .filter(|v| !v.is_empty())
                 .map(|v| v.chars().take(200).collect::<String>())
         };
-        let route = req.match_pattern();
         Self {
             request_id: header(crate::http::meta::X_REQUEST_ID),
             correlation_id: header(crate::http::meta::X_CORRELATION_ID),
@@ -282,22 +302,29 @@ impl Draft {
                 }),
             client: req.peer_addr().map(|a| a.to_string()),
             method: req.method().to_string(),
-            parameters: parameters_of(req, route.as_deref()),
             route,
             interaction: class.interaction(),
+            started,
         }
     }
 
     fn finish(
         self,
+        req: Option<&HttpRequest>,
         principal: Option<&Principal>,
         claimed_user: Option<String>,
         facts: Option<AuditFacts>,
         status: u16,
         decision: Decision,
-        started: Instant,
     ) -> AuditEntry {
-        let facts = facts.unwrap_or_default();
+        // Without the handler's facts (refusals, write methods) the parameters come from the
+        // request itself.
+        let facts = facts.unwrap_or_else(|| AuditFacts {
+            parameters: req
+                .map(|r| parameters_of(r, self.route.as_deref()))
+                .unwrap_or_default(),
+            ..AuditFacts::default()
+        });
         AuditEntry {
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             request_id: self.request_id,
@@ -315,24 +342,20 @@ impl Draft {
             } else {
                 facts.interaction.to_string()
             },
-            parameters: if facts.interaction.is_empty() {
-                self.parameters
-            } else {
-                facts.parameters
-            },
+            parameters: facts.parameters,
             decision,
             smsp: facts.smsp.as_ref().map(SmspEntry::from),
             nhs_numbers: facts.nhs_numbers,
             cache: facts.cache.as_str().to_string(),
             status,
-            latency_ms: (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0,
+            latency_ms: (self.started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0,
         }
     }
 }
 
 /// The parameters a refused request carried: the path id (for `/Patient/{id}…`), the query
 /// pairs, and the `X-SMSP-Birth-Date` header — as the handlers record them.
-fn parameters_of(req: &ServiceRequest, pattern: Option<&str>) -> Vec<(String, String)> {
+fn parameters_of(req: &HttpRequest, pattern: Option<&str>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(pattern) = pattern {
         let pat: Vec<&str> = pattern.split('/').collect();

@@ -48,23 +48,12 @@ pub struct Security {
 
 impl Security {
     pub fn build(settings: &SecuritySettings) -> anyhow::Result<Self> {
-        let modes = &settings.modes;
-        if modes.is_empty() {
-            anyhow::bail!(
-                "security.modes must name at least one mode (\"open\" to disable authentication)"
-            );
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+            anyhow::bail!("{}", text.join("; "));
         }
         let open = settings.is_open();
-        if open && modes.len() > 1 {
-            anyhow::bail!("security.modes: \"open\" cannot be combined with other modes");
-        }
-        if settings.enabled(AuthMode::ClientCert)
-            && (settings.tls.listen.is_none() || settings.tls.client_ca.is_none())
-        {
-            anyhow::bail!(
-                "security.modes has \"client-cert\": set security.tls.listen, cert, key and client_ca"
-            );
-        }
         let roles = RoleTable::new(&settings.roles);
         if open {
             tracing::warn!(

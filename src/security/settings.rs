@@ -85,6 +85,78 @@ impl SecuritySettings {
     pub fn enabled(&self, mode: AuthMode) -> bool {
         self.modes.contains(&mode)
     }
+
+    /// Every structural problem, keyed like `config::check` reports them (file contents are
+    /// checked when the security layer is built).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut bad = |key: &'static str, msg: &str| out.push((key, msg.to_string()));
+        if self.modes.is_empty() {
+            bad(
+                "security.modes",
+                "name at least one mode (\"open\" disables authentication)",
+            );
+        }
+        if self.is_open() && self.modes.len() > 1 {
+            bad(
+                "security.modes",
+                "\"open\" cannot be combined with other modes",
+            );
+        }
+        if self.enabled(AuthMode::Basic) && self.basic.users_file.is_none() {
+            bad(
+                "security.basic.users_file",
+                "required when security.modes has \"basic\"",
+            );
+        }
+        if self.enabled(AuthMode::Bearer) {
+            let b = &self.bearer;
+            if b.issuer.is_empty() {
+                bad(
+                    "security.bearer.issuer",
+                    "required when security.modes has \"bearer\"",
+                );
+            }
+            if b.audience.is_empty() {
+                bad(
+                    "security.bearer.audience",
+                    "required when security.modes has \"bearer\"",
+                );
+            }
+            if b.jwks_file.is_none() && b.jwks_url.is_none() && b.hs256_secret_file.is_none() {
+                bad(
+                    "security.bearer",
+                    "set jwks_file, jwks_url or hs256_secret_file",
+                );
+            }
+            if b.jwks_file.is_some() && b.jwks_url.is_some() {
+                bad("security.bearer", "set jwks_file or jwks_url, not both");
+            }
+        }
+        let tls = &self.tls;
+        if self.enabled(AuthMode::ClientCert) && tls.client_ca.is_none() {
+            bad(
+                "security.tls.client_ca",
+                "required when security.modes has \"client-cert\"",
+            );
+        }
+        if self.enabled(AuthMode::ClientCert) && tls.listen.is_none() {
+            bad(
+                "security.tls.listen",
+                "required when security.modes has \"client-cert\"",
+            );
+        }
+        if tls.listen.is_some() && (tls.cert.is_none() || tls.key.is_none()) {
+            bad("security.tls", "cert and key are required with listen");
+        }
+        if self.audit.max_file_bytes == 0 {
+            bad("security.audit.max_file_bytes", "must be at least 1");
+        }
+        if self.audit.queue == 0 || self.audit.max_batch == 0 {
+            bad("security.audit", "queue and max_batch must be at least 1");
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,5 +301,65 @@ impl Default for AuditSettings {
             queue: 8192,
             max_batch: 1024,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_open_and_valid() {
+        let s = SecuritySettings::default();
+        assert!(s.is_open());
+        assert!(s.problems().is_empty());
+        assert_eq!(s.open_roles, ["read", "search", "verify"]);
+    }
+
+    #[test]
+    fn reports_each_missing_piece() {
+        let s = SecuritySettings {
+            modes: vec![
+                AuthMode::Open,
+                AuthMode::Basic,
+                AuthMode::Bearer,
+                AuthMode::ClientCert,
+            ],
+            ..Default::default()
+        };
+        let keys: Vec<&str> = s.problems().iter().map(|(k, _)| *k).collect();
+        for key in [
+            "security.modes",
+            "security.basic.users_file",
+            "security.bearer.issuer",
+            "security.bearer.audience",
+            "security.bearer",
+            "security.tls.client_ca",
+            "security.tls.listen",
+        ] {
+            assert!(keys.contains(&key), "{key} not in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn loads_from_toml() {
+        let s: SecuritySettings = toml::from_str(
+            r#"
+            modes = ["basic", "bearer", "client-cert"]
+            [roles]
+            clinician = ["read", "search", "verify"]
+            [[client_cert.users]]
+            subject = "CN=kiosk"
+            user = "kiosk"
+            roles = ["read"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.modes,
+            [AuthMode::Basic, AuthMode::Bearer, AuthMode::ClientCert]
+        );
+        assert_eq!(s.roles["clinician"].len(), 3);
+        assert_eq!(s.client_cert.users[0].user, "kiosk");
     }
 }

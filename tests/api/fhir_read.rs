@@ -408,7 +408,11 @@ async fn xml_is_not_acceptable() {
 
 #[tokio::test]
 async fn end_user_organisation_and_caller_flow_into_the_itk_audit_identity() {
-    let app = spawn_app().await;
+    // the cache off: every read must reach SMSP for the identity it carries to be seen
+    let app = crate::helpers::spawn_app_with(crate::helpers::sim::spawn_sim().await, |s| {
+        s.cache.enabled = false
+    })
+    .await;
     app.get(
         "/Patient/9990001006",
         &[

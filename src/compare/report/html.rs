@@ -48,7 +48,7 @@ h2{font-size:17px;margin:0 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e3e7eb;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f3f5}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #e3e7eb;padding:8px;overflow:auto;max-height:320px}
 details{border:1px solid #e3e7eb;border-radius:5px;margin:6px 0;padding:4px 10px;background:#fff}
@@ -131,7 +131,7 @@ pub fn render(r: &Report) -> String {
             esc(what)
         );
     }
-    h.push_str("</div><h2 style=\"margin-top:14px\">Outcomes (SMSP / PDS)</h2><table><tr><th>SMSP / PDS</th><th>cases</th></tr>");
+    h.push_str("</div><h2 style=\"margin-top:14px\">Outcomes (SMSP / PDS)</h2><table style=\"width:auto\"><tr><th>SMSP / PDS</th><th class=\"n\">cases</th></tr>");
     for (pair, n) in &s.outcome_pairs {
         let _ = write!(h, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", esc(pair));
     }
@@ -142,7 +142,8 @@ pub fn render(r: &Report) -> String {
     );
 
     // Chart.
-    let mut compared: Vec<&FieldStats> = r.fields.iter().filter(|f| f.agreement.is_some()).collect();
+    let mut compared: Vec<&FieldStats> =
+        r.fields.iter().filter(|f| f.agreement.is_some()).collect();
     compared.sort_by(|a, b| {
         a.agreement
             .partial_cmp(&b.agreement)
@@ -163,7 +164,7 @@ pub fn render(r: &Report) -> String {
     h.push_str("</section>");
 
     // Field table.
-    h.push_str("<section><h2>Fields</h2><table><tr><th>field</th><th>equal</th><th>different</th><th>only SMSP</th><th>only PDS</th><th>not comparable</th><th>agreement</th></tr>");
+    h.push_str("<section><h2>Fields</h2><table><tr><th>field</th><th class=\"n\">equal</th><th class=\"n\">different</th><th class=\"n\">only SMSP</th><th class=\"n\">only PDS</th><th class=\"n\">not comparable</th><th class=\"n\">agreement</th></tr>");
     for f in &r.fields {
         let _ = write!(h, "<tr><td><code>{}</code></td>", esc(&f.field));
         for c in FieldClass::ALL {
@@ -290,10 +291,11 @@ fn chart(fields: &[&FieldStats]) -> String {
         let total = f.counts.compared().max(1) as f64;
         let _ = write!(
             s,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#1d2733\">{}</text>",
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#1d2733\"><title>{}</title>{}</text>",
             LABEL_W - 8.0,
             y + 13.0,
-            esc(&f.field)
+            esc(&f.field),
+            esc(&shorten(&f.field, 58))
         );
         let mut x = LABEL_W;
         for c in COMPARED {
@@ -321,6 +323,21 @@ fn chart(fields: &[&FieldStats]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// Long field names keep their start and end (`identifier[nhs-number].ext…VerificationStatus]`)
+/// so they fit beside the bars; the full name is the label's tooltip.
+fn shorten(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
+    }
+    let head = max * 2 / 5;
+    let tail = max - head - 1;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 #[cfg(test)]
@@ -358,15 +375,24 @@ mod tests {
                 normalised_by: vec![],
                 reason: None,
             }],
-            patch: Some(serde_json::json!([{"op": "replace", "path": "/name/0/given/0", "value": "<i>"}])),
+            patch: Some(
+                serde_json::json!([{"op": "replace", "path": "/name/0/given/0", "value": "<i>"}]),
+            ),
         };
-        let r = Report::build("in-process".into(), "https://pds.example".into(), vec![case], PdsCounts::default());
+        let r = Report::build(
+            "in-process".into(),
+            "https://pds.example".into(),
+            vec![case],
+            PdsCounts::default(),
+        );
         let html = render(&r);
         assert!(!html.contains("<script"), "nothing executable");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("O&#39;NEIL &amp; &lt;b&gt;"));
         assert!(html.contains("&lt;i&gt;"));
         assert!(html.contains("<svg") && html.contains("<details>"));
+        assert_eq!(shorten("abcdefghij", 10), "abcdefghij");
+        assert_eq!(shorten("abcdefghijk", 10), "abcd…ghijk");
         // No external assets: the only URLs are the SVG namespace and the report's own text.
         for attr in ["src=", "href=", "@import", "url("] {
             assert!(!html.contains(attr), "{attr}");

@@ -13,8 +13,11 @@ use crate::smsp::{SmspClient, SmspError};
 pub struct StatusProbe {
     client: std::sync::Arc<dyn SmspClient>,
     reuse_for: Duration,
-    last: Mutex<Option<(Instant, Result<u16, SmspError>, u64)>>,
+    last: Mutex<Option<Probed>>,
 }
+
+/// When the last probe ran, what it found, and how long it took (ms).
+type Probed = (Instant, Result<u16, SmspError>, u64);
 
 impl StatusProbe {
     pub fn new(client: std::sync::Arc<dyn SmspClient>, reuse_for: Duration) -> Self {

@@ -146,6 +146,14 @@ impl Writer {
         if let Err(e) = self.write_all(records) {
             tracing::error!(error = %format!("{e:#}"), "audit trail write failed; patient data is refused (503) until it succeeds");
         }
+        if !flushes.is_empty() {
+            // An anchor outside the trail: a later truncation of the tail shows against it.
+            tracing::info!(
+                next_seq = self.head.next_seq,
+                head = %self.head.prev,
+                "audit trail flushed"
+            );
+        }
         for f in flushes {
             let _ = f.send(());
         }

@@ -61,7 +61,11 @@ async fn the_retry_budget_stops_retries_in_an_outage() {
     itk_2100_always(&app);
     let (reply, _) = read(&app, NORMAL).await;
     assert_eq!(reply.status, 503);
-    assert_eq!(app.sim.state.count(READ), 2, "one retry, paid by the only token");
+    assert_eq!(
+        app.sim.state.count(READ),
+        2,
+        "one retry, paid by the only token"
+    );
     for n in 0..3 {
         let (reply, took) = read(&app, NORMAL).await;
         assert_answer("budget spent", &reply, took, unavailable("2100"));
@@ -90,7 +94,11 @@ async fn the_overall_budget_cuts_retries_of_slow_failures() {
     let (reply, took) = read(&app, NORMAL).await;
     assert_answer("budget", &reply, took, TIMED_OUT);
     assert!(started.elapsed() >= Duration::from_millis(BUDGET_MS - 50));
-    assert_eq!(app.sim.state.count(READ), 2, "the retry was cut by the budget");
+    assert_eq!(
+        app.sim.state.count(READ),
+        2,
+        "the retry was cut by the budget"
+    );
     app.stop().await;
 }
 
@@ -125,7 +133,10 @@ async fn every_interaction_is_behind_the_same_breaker() {
             &[],
         )
         .await;
-    assert_eq!((search.status, search.spine_code()), (503, "SERVICE_UNAVAILABLE"));
+    assert_eq!(
+        (search.status, search.spine_code()),
+        (503, "SERVICE_UNAVAILABLE")
+    );
     assert_eq!(origin(&search), "circuit-open");
     let verify = app
         .send(

@@ -149,7 +149,8 @@ proptest! {
         let (interaction, query) = plan::search_plan(&request);
         let read = round_trip(interaction, &query)?;
         prop_assert_eq!(name_of(&read), (expected(given.as_deref()), expected(Some(&family))));
-        prop_assert_eq!(read.postcode, expected(postcode.as_deref()));
+        // The FHIR side trims a postcode itself (names are sent as given).
+        prop_assert_eq!(read.postcode, expected(postcode.as_deref().map(str::trim)));
         prop_assert_eq!(read.birth_date, PartialDate::full(y, m, d).unwrap());
         prop_assert_eq!(read.gender, query.gender);
     }

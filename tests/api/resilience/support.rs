@@ -160,7 +160,10 @@ pub fn assert_answer(name: &str, reply: &Reply, took: Duration, expect: Expect) 
     );
     assert_eq!(reply.json["resourceType"], "OperationOutcome", "{name}");
     let limit = Duration::from_millis(BUDGET_MS + SLACK_MS);
-    assert!(took < limit, "{name}: answered in {took:?}, budget {limit:?}");
+    assert!(
+        took < limit,
+        "{name}: answered in {took:?}, budget {limit:?}"
+    );
 }
 
 pub fn assert_normal(name: &str, reply: &Reply) {

@@ -80,6 +80,9 @@ const PATIENT_DATA: &[&str] = &[
     "1980-13-45",
 ];
 
+/// (path, Authorization, extra headers, expected status)
+type Traffic<'a> = (&'a str, Option<&'a str>, Vec<(&'a str, &'a str)>, u16);
+
 #[tokio::test]
 async fn application_logs_hold_no_patient_data() {
     let capture = capture();
@@ -99,7 +102,7 @@ async fn application_logs_hold_no_patient_data() {
     let vera = basic("vera", "vera-password");
     let a = Some(alice.as_str());
     let ods = ("NHSD-End-User-Organisation-ODS", "Y12345");
-    let traffic: &[(&str, Option<&str>, Vec<(&str, &str)>, u16)] = &[
+    let traffic: &[Traffic] = &[
         (READ, a, vec![DOB, ods], 200),
         ("/Patient/9990001014", a, vec![("X-SMSP-Birth-Date", "1932-07-04")], 200),
         ("/Patient/9990001006", a, vec![("X-SMSP-Birth-Date", "1980-13-45")], 400),
