@@ -295,7 +295,7 @@ fn chart(fields: &[&FieldStats]) -> String {
             LABEL_W - 8.0,
             y + 13.0,
             esc(&f.field),
-            esc(&shorten(&f.field, 58))
+            esc(&shorten(&f.field, 50))
         );
         let mut x = LABEL_W;
         for c in COMPARED {
