@@ -74,7 +74,7 @@ pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
     settings.smsp.client_cert = Some(paths.client_cert.clone());
     settings.smsp.client_key = Some(paths.client_key.clone());
     settings.smsp.ca_cert = Some(paths.ca.clone());
-    // The documented demo user (README.md "Security"): HTTP Basic, audit trail in the demo dir.
+    // The documented demo user (README.md, section Security): HTTP Basic, audit trail in the demo dir.
     crate::security::demo::configure(&dir, &mut settings.security)?;
     let app = Application::build(settings.clone()).await?;
     let base = format!("http://127.0.0.1:{}{}", app.port(), settings.base_path);

@@ -4,7 +4,7 @@
 //! SMSP is not hammered, and "trace by demographics, then read by NHS number" works although
 //! SMSP needs a date of birth on every call (SMSP SPEC §0.1): the principal who traced a
 //! patient may read it without one, within the TTL (`principal`). What is held is serialised
-//! FHIR JSON (`entry`), so a hit does no XML and no JSON work. README.md "Cache" describes it for
+//! FHIR JSON (`entry`), so a hit does no XML and no JSON work. README.md, section Cache describes it for
 //! operators.
 //!
 //! - `settings`: `[cache]` and its start-up checks;

@@ -1,4 +1,4 @@
-//! `[cache]` settings (issue 4). Every key, its default and its meaning: README.md "Cache".
+//! `[cache]` settings (issue 4). Every key, its default and its meaning: README.md, section Cache.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! — so the bridge authenticates users locally, applies local RBAC and keeps the local audit
 //! trail (SMSP SPEC §2.2), and names the local user in the ITK auditIdentity (SMSP SPEC §2.5).
 //!
-//! Set-up of every mode, the roles and the audit format: README.md "Security".
+//! Set-up of every mode, the roles and the audit format: README.md, section Security.
 
 pub mod audit;
 mod basic;
@@ -58,7 +58,7 @@ impl Security {
         if open {
             tracing::warn!(
                 roles = ?settings.open_roles,
-                "SECURITY IS OPEN (security.modes = [\"open\"]): no authentication; every caller is 'anonymous' with these roles. Use only for the demo or local development (README.md "Security")"
+                "SECURITY IS OPEN (security.modes = [\"open\"]): no authentication; every caller is 'anonymous' with these roles. Use only for the demo or local development (README.md, section Security)"
             );
             for r in settings.open_roles.iter().filter(|r| !roles.knows(r)) {
                 tracing::warn!(role = %r, "security.open_roles names a role that security.roles does not define");

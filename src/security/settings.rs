@@ -1,5 +1,5 @@
 //! `[security]` settings (issue 5). Every key, its default and its meaning is documented in
-//! README.md "Security". Secrets never appear here: only the paths of the files that hold them.
+//! README.md, section Security. Secrets never appear here: only the paths of the files that hold them.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

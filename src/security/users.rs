@@ -67,7 +67,7 @@ impl UsersFile {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = format!(
             "# smsp-bridge users: maintained by `smsp-bridge user add|passwd|remove`.\n\
-             # Argon2id hashes only; see README.md "Security".\n\n{}",
+             # Argon2id hashes only; see README.md, section Security.\n\n{}",
             toml::to_string(self)?
         );
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty());

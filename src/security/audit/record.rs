@@ -2,7 +2,7 @@
 //! and what the caller got. The audit trail is the ONLY place patient data is recorded.
 //!
 //! On disk each record is one JSON line, `seq` and `prev` first (see `chain`). Every field is
-//! documented in README.md "Security" ("Audit record").
+//! documented in README.md, section Security ("Audit record").
 
 use serde::{Deserialize, Serialize};
 
