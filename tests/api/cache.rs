@@ -315,7 +315,9 @@ async fn two_hundred_concurrent_identical_misses_reach_smsp_once() {
     for t in tasks {
         let (status, cache, json) = t.await.unwrap();
         assert_eq!(status, 200, "{json}");
-        assert_eq!(cache.as_deref(), Some("MISS"));
+        // a request scheduled after the shared call finished is a plain hit (a loaded CI
+        // machine may start some late); either way none of them makes its own SMSP call
+        assert!(matches!(cache.as_deref(), Some("MISS" | "HIT")), "{cache:?}");
         bodies.push(json);
     }
     assert!(bodies.iter().all(|b| *b == bodies[0]));
