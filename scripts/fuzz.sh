@@ -24,7 +24,6 @@ fi
 # The parsers are safe Rust: without a sanitizer libFuzzer runs several times faster, and
 # panics, overflow checks (debug assertions are on) and the RSS/time limits still trip.
 sanitizer="${SANITIZER:-none}"
-jobs="${JOBS:-1}"
 
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="$here/fuzz/target"
@@ -35,13 +34,14 @@ command -v cargo-fuzz >/dev/null || {
 }
 
 mkdir -p logs
-echo "building ${targets[*]} (sanitizer: $sanitizer) ..."
-for t in "${targets[@]}"; do
-    cargo fuzz build --sanitizer "$sanitizer" "$t" >"logs/build-$t.log" 2>&1 || {
-        cat "logs/build-$t.log" >&2
-        exit 2
-    }
-done
+# One build for every target (the main crate is compiled once), then the binaries are run
+# directly, so edits to the crate during the run cannot trigger rebuilds between targets.
+echo "building the fuzz targets (sanitizer: $sanitizer) ..."
+cargo fuzz build --sanitizer "$sanitizer" >logs/build.log 2>&1 || {
+    cat logs/build.log >&2
+    exit 2
+}
+bin_dir="$CARGO_TARGET_DIR/$(rustc -vV | sed -n 's/^host: //p')/release"
 
 found=0
 summary=()
@@ -54,9 +54,9 @@ for t in "${targets[@]}"; do
     fi
     echo "fuzzing $t for ${seconds}s ..."
     set +e
-    cargo fuzz run --sanitizer "$sanitizer" "$t" "corpus/$t" -- \
+    "$bin_dir/$t" "corpus/$t" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
+        -print_final_stats=1 \
         -artifact_prefix="artifacts/$t/" "${extra[@]}" >"logs/$t.log" 2>&1
     status=$?
     set -e

@@ -75,7 +75,7 @@ pub struct FieldDiff {
     pub smsp: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pds: Option<Value>,
-    /// Normalisations that made raw values that differ compare equal.
+    /// When the values as sent differ but compare equal: the normalisations that changed either.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub normalised_by: Vec<String>,
     /// Why a not-comparable field cannot be compared.
@@ -155,7 +155,14 @@ pub fn fields(a: &View, b: &View) -> Vec<FieldDiff> {
                 (Some(x), Some(y)) if x.normalised == y.normalised => {
                     d.class = FieldClass::Equal;
                     if x.raw != y.raw {
-                        d.normalised_by = x.rules.iter().map(|n| n.name().to_string()).collect();
+                        // The rules that did something to either side, in the rules' order.
+                        let (cx, cy) = (x.changed_by(), y.changed_by());
+                        d.normalised_by = x
+                            .rules
+                            .iter()
+                            .filter(|n| cx.contains(n) || cy.contains(n))
+                            .map(|n| n.name().to_string())
+                            .collect();
                     }
                 }
                 (Some(x), Some(y)) => {

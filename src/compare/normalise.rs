@@ -103,6 +103,17 @@ pub struct Leaf {
     pub rules: Vec<Normalisation>,
 }
 
+impl Leaf {
+    /// The leaf's normalisations that change its raw value on their own.
+    pub fn changed_by(&self) -> Vec<Normalisation> {
+        self.rules
+            .iter()
+            .copied()
+            .filter(|n| normalise_value(&self.raw, &[*n]) != self.raw)
+            .collect()
+    }
+}
+
 /// One side's Patient, ready to compare.
 #[derive(Debug, Clone, Default)]
 pub struct View {

@@ -320,3 +320,61 @@ impl PatientService for ShadowService {
         self.inner.public_base_url()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(q: &str) -> SearchRequest {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+        crate::fhir::search::parse(&pairs).unwrap()
+    }
+
+    fn answer(status: u16, numbers: &[&str]) -> Answer {
+        let mut a = Answer::json(status, &serde_json::json!({"resourceType": "Bundle"})).unwrap();
+        a.nhs_numbers = numbers.iter().map(|n| n.to_string()).collect();
+        a
+    }
+
+    #[test]
+    fn a_search_is_asked_again_with_the_same_parameters() {
+        let r = search("family=FAIRWEATHER&given=OLIVER&gender=male&birthdate=1980-01-15&address-postalcode=LS11%205PZ");
+        let Some(Sample {
+            ask: Ask::Search(params),
+            ..
+        }) = search_sample(&r, &answer(200, &["9990001006"]))
+        else {
+            panic!("sampled as a search");
+        };
+        let expected: Vec<(String, String)> = [
+            ("family", "FAIRWEATHER"),
+            ("given", "OLIVER"),
+            ("gender", "male"),
+            ("birthdate", "eq1980-01-15"),
+            ("address-postalcode", "LS11 5PZ"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(params, expected);
+    }
+
+    #[test]
+    fn only_answers_naming_one_patient_are_sampled() {
+        let r = search("family=TWINNING&birthdate=1990-05-05");
+        assert!(
+            search_sample(&r, &answer(200, &[])).is_none(),
+            "too many / none"
+        );
+        assert!(search_sample(&r, &answer(404, &["9990001006"])).is_none());
+        let ids =
+            search("family=FAIRWEATHER&gender=male&birthdate=1980-01-15&_elements=identifier");
+        assert!(search_sample(&ids, &answer(200, &["9990001006"])).is_none());
+        // An NHS-number search without the record behind it cannot be compared as a read.
+        let by_number = search("identifier=9990001006&birthdate=1980-01-15&family=FAIRWEATHER");
+        assert!(search_sample(&by_number, &answer(200, &["9990001006"])).is_none());
+        assert!(read_sample(&answer(200, &["9990001006"])).is_some());
+        assert!(read_sample(&answer(404, &[])).is_none());
+    }
+}

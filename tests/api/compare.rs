@@ -142,11 +142,17 @@ fn assert_expected_counts(r: &Report) {
     let full = case(r, "full-record");
     let f = |name: &str| full.fields.iter().find(|f| f.field == name).unwrap();
     assert_eq!(f("address[home].postalCode").normalised_by, ["postcode"]);
+    assert_eq!(f("name[usual].family").normalised_by, ["case"]);
     assert_eq!(
-        f("name[usual].family").normalised_by,
+        f("address[home].line").normalised_by,
         ["whitespace", "case"]
     );
-    assert_eq!(f("telecom[phone/mobile].value").class.as_str(), "equal");
+    assert_eq!(f("telecom[phone/mobile].value").normalised_by, ["phone"]);
+    assert_eq!(f("telecom[email/home].value").normalised_by, ["email"]);
+    assert!(
+        f("address[temp].line").normalised_by.is_empty(),
+        "equal as sent"
+    );
     assert_eq!(
         f("name[usual].given").smsp,
         Some(json!(["OLIVER", "JAMES"]))

@@ -233,16 +233,27 @@ pub fn render(r: &Report) -> String {
             let _ = write!(h, "<p>{}</p>", esc(note));
         }
         if !c.fields.is_empty() {
+            // Differences first, then agreements; not-comparable fields as one line (their
+            // reasons are in the section above).
+            let order = |class: FieldClass| match class {
+                FieldClass::Different => 0,
+                FieldClass::OnlySmsp => 1,
+                FieldClass::OnlyPds => 2,
+                FieldClass::Equal => 3,
+                FieldClass::NotComparable => 4,
+            };
+            let mut shown: Vec<_> = c.fields.iter().filter(|f| f.class.compared()).collect();
+            shown.sort_by_key(|f| (order(f.class), f.field.as_str()));
             h.push_str("<table><tr><th>field</th><th>class</th><th>SMSP</th><th>PDS</th><th>note</th></tr>");
-            for f in &c.fields {
+            for f in shown {
                 let class_css = match f.class {
                     FieldClass::Different => "cls-different",
                     other => other.as_str(),
                 };
-                let note = match (&f.reason, f.normalised_by.is_empty()) {
-                    (Some(r), _) => r.clone(),
-                    (None, false) => format!("equal after {}", f.normalised_by.join(", ")),
-                    _ => String::new(),
+                let note = if f.normalised_by.is_empty() {
+                    String::new()
+                } else {
+                    format!("equal after {}", f.normalised_by.join(", "))
                 };
                 let _ = write!(
                     h,
@@ -255,6 +266,20 @@ pub fn render(r: &Report) -> String {
                 );
             }
             h.push_str("</table>");
+            let nc: Vec<String> = c
+                .fields
+                .iter()
+                .filter(|f| !f.class.compared())
+                .map(|f| format!("<code>{}</code>", esc(&f.field)))
+                .collect();
+            if !nc.is_empty() {
+                let _ = write!(
+                    h,
+                    "<p class=\"muted\">Not comparable ({}): {}</p>",
+                    nc.len(),
+                    nc.join(", ")
+                );
+            }
         }
         if let Some(patch) = &c.patch {
             let text = serde_json::to_string_pretty(patch).unwrap_or_default();
