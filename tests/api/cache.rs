@@ -317,7 +317,10 @@ async fn two_hundred_concurrent_identical_misses_reach_smsp_once() {
         assert_eq!(status, 200, "{json}");
         // a request scheduled after the shared call finished is a plain hit (a loaded CI
         // machine may start some late); either way none of them makes its own SMSP call
-        assert!(matches!(cache.as_deref(), Some("MISS" | "HIT")), "{cache:?}");
+        assert!(
+            matches!(cache.as_deref(), Some("MISS" | "HIT")),
+            "{cache:?}"
+        );
         bodies.push(json);
     }
     assert!(bodies.iter().all(|b| *b == bodies[0]));
