@@ -76,3 +76,51 @@ impl Default for ShadowSettings {
         }
     }
 }
+
+impl CompareSettings {
+    /// Every problem with these settings, keyed by its full setting name (`compare.…`), for
+    /// `check-config`; `serve` refuses the same values at start-up.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let rate = self.shadow.sample_rate;
+        if !(rate.is_finite() && (0.0..=1.0).contains(&rate)) {
+            out.push((
+                "compare.shadow.sample_rate",
+                "must be between 0 and 1".to_string(),
+            ));
+        }
+        if rate > 0.0 {
+            match self.pds.base_url.as_deref().map(url::Url::parse) {
+                Some(Ok(u)) if matches!(u.scheme(), "http" | "https") => {}
+                Some(_) => out.push(("compare.pds.base_url", "must be an http(s) URL".into())),
+                None => out.push((
+                    "compare.pds.base_url",
+                    "is required when compare.shadow.sample_rate > 0".into(),
+                )),
+            }
+            if self.shadow.queue_capacity == 0 {
+                out.push(("compare.shadow.queue_capacity", "must be at least 1".into()));
+            }
+        }
+        if !(self.pds.rate.is_finite() && self.pds.rate > 0.0) {
+            out.push((
+                "compare.pds.rate",
+                "must be greater than 0 requests/second".into(),
+            ));
+        }
+        if let Some(p) = &self.pds.private_key {
+            if !p.is_file() {
+                out.push((
+                    "compare.pds.private_key",
+                    format!("file {} not found", p.display()),
+                ));
+            }
+        }
+        if let Some(p) = &self.rules {
+            if !p.is_file() {
+                out.push(("compare.rules", format!("file {} not found", p.display())));
+            }
+        }
+        out
+    }
+}

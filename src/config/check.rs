@@ -89,6 +89,10 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
     for (key, message) in s.security.problems() {
         bad(key, message);
     }
+    // Compare and shadow mode (issue 6), keyed `compare.…`.
+    for (key, message) in s.compare.problems() {
+        bad(key, message);
+    }
     problems
 }
 
@@ -115,6 +119,17 @@ mod tests {
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
+    }
+
+    #[test]
+    fn shadow_mode_without_a_pds_url_is_reported() {
+        let mut s = Settings::default();
+        s.compare.shadow.sample_rate = 0.5;
+        let keys: Vec<_> = check(&s).into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"compare.pds.base_url"), "{keys:?}");
+        s.compare.shadow.sample_rate = 1.5;
+        let keys: Vec<_> = check(&s).into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"compare.shadow.sample_rate"), "{keys:?}");
     }
 
     #[test]
