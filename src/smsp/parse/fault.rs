@@ -8,7 +8,7 @@ use crate::smsp::ToolkitFault;
 /// SOAP 1.1 fault children are unqualified; some stacks qualify them with the envelope
 /// namespace, so both are accepted. A fault without `ToolkitErrorInfo`/`ErrorCode` is not an
 /// ITK fault and is reported as a shape error.
-pub(super) fn toolkit_fault(fault: &Element) -> Result<ToolkitFault, ParseError> {
+pub(super) fn toolkit_fault(fault: Element<'_>) -> Result<ToolkitFault, ParseError> {
     let part = |name: &str| {
         fault
             .child(Ns::None, name)

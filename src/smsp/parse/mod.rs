@@ -7,6 +7,7 @@ mod patient;
 mod reader;
 mod reply;
 mod request;
+mod scope;
 
 use super::{AuditIdentity, Interaction, Query, SmspReply};
 

@@ -15,7 +15,7 @@ use crate::smsp::interaction::oid;
 /// `patient/id[1..2]`: the id rooted at the NHS-number OID, plus the first other id as the
 /// echoed local identifier.
 pub(super) fn nhs_number_ids(
-    patient: &Element,
+    patient: Element<'_>,
 ) -> Result<(NhsNumber, Option<LocalIdentifier>), ParseError> {
     let mut nhs = None;
     let mut local = None;
@@ -39,7 +39,7 @@ pub(super) fn nhs_number_ids(
     Ok((nhs, local))
 }
 
-pub(super) fn patient(p: &Element) -> Result<Patient, ParseError> {
+pub(super) fn patient(p: Element<'_>) -> Result<Patient, ParseError> {
     let (nhs, local) = nhs_number_ids(p)?;
     let mut patient = Patient::new(nhs);
     patient.local_identifier = local;
@@ -71,7 +71,7 @@ pub(super) fn patient(p: &Element) -> Result<Patient, ParseError> {
 }
 
 /// Name parts are trimmed; blank parts are treated as absent (they carry nothing to show).
-fn person_name(n: &Element) -> PersonName {
+fn person_name(n: Element<'_>) -> PersonName {
     let part = |name| n.child(Ns::Hl7, name).and_then(Element::text_value);
     PersonName {
         use_code: n.attr_value("use").map(str::to_string),
@@ -87,7 +87,7 @@ fn person_name(n: &Element) -> PersonName {
 
 /// AD.NHS.AddressType2: the five `streetAddressLine`s are positional (PDS lines 1–5), so blank
 /// ones are kept as empty strings; the FHIR mapping drops them (§5.3).
-fn address(a: &Element) -> Address {
+fn address(a: Element<'_>) -> Address {
     Address {
         use_code: a.attr_value("use").map(str::to_string),
         postal_code: a
@@ -104,7 +104,7 @@ fn address(a: &Element) -> Address {
 /// TEL: scheme before the first ':' picks the system; the rest, trimmed, is the value and may be
 /// empty (`tel:` / `tel: ` occur in OpenTest). A telecom with no `@value` carries nothing and
 /// is skipped.
-fn telecom(t: &Element) -> Result<Option<Telecom>, ParseError> {
+fn telecom(t: Element<'_>) -> Result<Option<Telecom>, ParseError> {
     let Some(url) = t.attr("value") else {
         return Ok(None);
     };
@@ -140,7 +140,7 @@ fn telecom(t: &Element) -> Result<Option<Telecom>, ParseError> {
     }))
 }
 
-fn gp_practice(g: &Element) -> Result<GpPractice, ParseError> {
+fn gp_practice(g: Element<'_>) -> Result<GpPractice, ParseError> {
     let org = g.child(Ns::Hl7, "locationOrganization");
     let org_id = org.and_then(|o| o.child(Ns::Hl7, "id"));
     Ok(GpPractice {
@@ -165,7 +165,7 @@ fn gp_practice(g: &Element) -> Result<GpPractice, ParseError> {
 type Timestamp = (PartialDate, Option<chrono::NaiveTime>);
 
 /// An HL7 TS `@value` (YYYY, YYYYMM, YYYYMMDD, optionally with a time); absent → `None`.
-fn timestamp(e: Option<&Element>, what: &str) -> Result<Option<Timestamp>, ParseError> {
+fn timestamp(e: Option<Element<'_>>, what: &str) -> Result<Option<Timestamp>, ParseError> {
     match e.and_then(|e| e.attr_value("value")) {
         None => Ok(None),
         Some(v) => PartialDate::parse_hl7_with_time(v)

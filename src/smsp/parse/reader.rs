@@ -1,15 +1,20 @@
-//! A namespace-resolved element tree read with quick-xml's `NsReader` (rust-stack notes).
+//! A namespace-resolved element tree read with quick-xml's `Reader` (rust-stack notes), the
+//! namespaces resolved by `scope` in the same pass.
 //!
-//! Messages are a few KB, so the parsers work on a small owned tree: names are matched on
-//! namespace URI + local name (prefix-agnostic), text is assembled from text, CDATA and
-//! references and trimmed only when read (never `trim_text`, which would eat the spaces around
-//! `&amp;`), DOCTYPE is refused and nesting is capped. Body size is capped by the transport.
+//! Messages are a few KB, so the parsers work on a small tree (`Document`) that borrows from the
+//! input: names are matched on namespace URI + local name (prefix-agnostic), text is assembled
+//! from text, CDATA and references and trimmed only when read (never `trim_text`, which would
+//! eat the spaces around `&amp;`), DOCTYPE is refused and nesting is capped. Body size is capped
+//! by the transport.
+
+use std::borrow::Cow;
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
+use quick_xml::name::PrefixDeclaration;
+use quick_xml::reader::Reader;
 use quick_xml::XmlVersion;
 
+use super::scope::Scopes;
 use super::ParseError;
 use crate::smsp::interaction::ns;
 
@@ -32,7 +37,7 @@ pub(crate) enum Ns {
 }
 
 impl Ns {
-    fn of(uri: &str) -> Self {
+    pub(super) fn of(uri: &str) -> Self {
         match uri {
             ns::SOAP => Ns::Soap,
             ns::WSA => Ns::Wsa,
@@ -46,143 +51,232 @@ impl Ns {
     }
 }
 
+/// A parsed document: every element in one flat arena, in document order, with names, attribute
+/// values and text borrowed from the input wherever no unescaping was needed. Parsing a message
+/// therefore costs a few allocations rather than several per element (issue 9: the owned tree
+/// was half of the mapping time).
 #[derive(Debug)]
-pub(crate) struct Element {
-    pub(crate) ns: Ns,
-    pub(crate) name: String,
-    /// (local name, has a prefix, value) — namespace declarations are not kept.
-    attrs: Vec<(String, bool, String)>,
-    text: String,
-    pub(crate) children: Vec<Element>,
+pub(crate) struct Document<'a> {
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<Attr<'a>>,
 }
 
-impl Element {
-    pub(crate) fn is(&self, ns: Ns, name: &str) -> bool {
-        self.ns == ns && self.name == name
+#[derive(Debug)]
+struct Node<'a> {
+    ns: Ns,
+    /// Local name (always borrowed in practice: quick-xml never copies names).
+    name: Cow<'a, str>,
+    /// `attrs[attrs.0..attrs.1]`; namespace declarations are not kept.
+    attrs: (u32, u32),
+    /// Direct character content (text, CDATA, references), untrimmed; see `append_text`.
+    text: Cow<'a, str>,
+    first_child: u32,
+    next_sibling: u32,
+}
+
+#[derive(Debug)]
+struct Attr<'a> {
+    local: Cow<'a, str>,
+    has_prefix: bool,
+    value: Cow<'a, str>,
+}
+
+/// "No such node" in the child/sibling links.
+const NONE: u32 = u32::MAX;
+
+impl<'a> Document<'a> {
+    /// The document element (a parsed document always has one).
+    pub(crate) fn root(&self) -> Element<'_> {
+        Element { doc: self, idx: 0 }
+    }
+}
+
+/// One element of a `Document`: a copyable handle.
+#[derive(Clone, Copy)]
+pub(crate) struct Element<'d> {
+    doc: &'d Document<'d>,
+    idx: u32,
+}
+
+impl std::fmt::Debug for Element<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Element({:?}, {})", self.ns(), self.name())
+    }
+}
+
+impl<'d> Element<'d> {
+    fn node(self) -> &'d Node<'d> {
+        &self.doc.nodes[self.idx as usize]
+    }
+
+    fn at(self, idx: u32) -> Option<Element<'d>> {
+        (idx != NONE).then_some(Element { doc: self.doc, idx })
+    }
+
+    pub(crate) fn ns(self) -> Ns {
+        self.node().ns
+    }
+
+    pub(crate) fn name(self) -> &'d str {
+        &self.node().name
+    }
+
+    pub(crate) fn is(self, ns: Ns, name: &str) -> bool {
+        let n = self.node();
+        n.ns == ns && n.name == name
+    }
+
+    /// Child elements in document order.
+    pub(crate) fn children(self) -> impl Iterator<Item = Element<'d>> {
+        let mut next = self.at(self.node().first_child);
+        std::iter::from_fn(move || {
+            let e = next?;
+            next = e.at(e.node().next_sibling);
+            Some(e)
+        })
     }
 
     /// First child with this namespace and local name.
-    pub(crate) fn child(&self, ns: Ns, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.is(ns, name))
+    pub(crate) fn child(self, ns: Ns, name: &str) -> Option<Element<'d>> {
+        self.children().find(|c| c.is(ns, name))
     }
 
-    pub(crate) fn children_named<'a>(
-        &'a self,
+    pub(crate) fn children_named<'n>(
+        self,
         ns: Ns,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a Element> + 'a {
-        self.children.iter().filter(move |c| c.is(ns, name))
+        name: &'n str,
+    ) -> impl Iterator<Item = Element<'d>> + 'n
+    where
+        'd: 'n,
+    {
+        self.children().filter(move |c| c.is(ns, name))
     }
 
     /// Follows a path of same-namespace children.
-    pub(crate) fn path(&self, ns: Ns, names: &[&str]) -> Option<&Element> {
+    pub(crate) fn path(self, ns: Ns, names: &[&str]) -> Option<Element<'d>> {
         names.iter().try_fold(self, |e, n| e.child(ns, n))
     }
 
     /// First child element, whatever its name.
-    pub(crate) fn first_child(&self) -> Option<&Element> {
-        self.children.first()
+    pub(crate) fn first_child(self) -> Option<Element<'d>> {
+        self.at(self.node().first_child)
     }
 
     /// An unqualified attribute (HL7 and ITK attributes are unqualified); a prefixed one with
     /// the same local name is accepted as a fallback.
-    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(self, name: &str) -> Option<&'d str> {
+        let (from, to) = self.node().attrs;
         let mut prefixed = None;
-        for (local, has_prefix, value) in &self.attrs {
-            if local == name {
-                if !has_prefix {
-                    return Some(value);
+        for a in &self.doc.attrs[from as usize..to as usize] {
+            if a.local == name {
+                if !a.has_prefix {
+                    return Some(&a.value);
                 }
-                prefixed.get_or_insert(value.as_str());
+                prefixed.get_or_insert(&*a.value);
             }
         }
         prefixed
     }
 
     /// The attribute, trimmed; `None` when absent or blank.
-    pub(crate) fn attr_value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr_value(self, name: &str) -> Option<&'d str> {
         self.attr(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// Direct character content, trimmed.
-    pub(crate) fn text(&self) -> &str {
-        self.text.trim()
+    pub(crate) fn text(self) -> &'d str {
+        self.node().text.trim()
     }
 
     /// Direct character content, trimmed; `None` when blank.
-    pub(crate) fn text_value(&self) -> Option<&str> {
+    pub(crate) fn text_value(self) -> Option<&'d str> {
         Some(self.text()).filter(|t| !t.is_empty())
     }
 }
 
-/// Parses a whole document into its root element.
-pub(crate) fn parse_document(body: &[u8]) -> Result<Element, ParseError> {
+/// Adds a piece of character content to an element's text. Only the trimmed whole is ever read
+/// (`Element::text`), so while the text so far is blank — indentation before a child, say —
+/// the piece replaces it instead of being appended: the result reads the same, and the text stays
+/// borrowed from the input. Only content really split by references or CDATA is copied.
+fn append_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.trim().is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
+    }
+}
+
+/// `part` re-borrowed from `input` when it points into it (quick-xml hands out slices of the
+/// input with the lifetime of the event); copied otherwise. Pure address arithmetic: no unsafe.
+fn reborrow<'a>(input: &'a str, part: &str) -> Cow<'a, str> {
+    let start = (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    match input.get(start..start.wrapping_add(part.len())) {
+        Some(s) if s.as_ptr() == part.as_ptr() => Cow::Borrowed(s),
+        _ => Cow::Owned(part.to_owned()),
+    }
+}
+
+/// Parses a whole document.
+pub(crate) fn parse_document(body: &[u8]) -> Result<Document<'_>, ParseError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text =
         std::str::from_utf8(body).map_err(|_| ParseError::NotXml("body is not UTF-8".into()))?;
-    let mut reader = NsReader::from_str(text);
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut reader = Reader::from_str(text);
+    let mut doc = Document {
+        nodes: Vec::with_capacity(text.len() / 40 + 8),
+        attrs: Vec::with_capacity(text.len() / 60 + 8),
+    };
+    let mut scopes = Scopes::default();
+    // Open elements: (node, its last child so far, the namespace scope it opened).
+    let mut stack: Vec<Open> = Vec::with_capacity(16);
+    // The document element has ended: any further element is an error.
+    let mut closed_root = false;
     loop {
-        let (resolved, event) = reader
-            .read_resolved_event()
+        let event = reader
+            .read_event()
             .map_err(|e| ParseError::NotXml(e.to_string()))?;
-        let ns = match resolved {
-            ResolveResult::Bound(uri) => Ns::of(uri.into_inner()),
-            ResolveResult::Unbound => Ns::None,
-            ResolveResult::Unknown(_) => {
-                return Err(ParseError::NotXml("undeclared namespace prefix".into()))
-            }
-        };
         match event {
             Event::Start(start) => {
-                if root.is_some() {
-                    return Err(not_xml("content after the document element"));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(ParseError::TooDeep);
-                }
-                stack.push(element(ns, &start)?);
+                let mark = scopes.mark();
+                let idx = element(text, &start, &mut doc, &mut scopes, &mut stack, closed_root)?;
+                stack.push(Open {
+                    idx,
+                    last_child: NONE,
+                    scope: mark,
+                });
             }
             Event::Empty(start) => {
-                if root.is_some() {
-                    return Err(not_xml("content after the document element"));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(ParseError::TooDeep);
-                }
-                let e = element(ns, &start)?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(e),
-                    None => root = Some(e),
-                }
+                let mark = scopes.mark();
+                element(text, &start, &mut doc, &mut scopes, &mut stack, closed_root)?;
+                scopes.close(mark);
+                closed_root |= stack.is_empty();
             }
             Event::End(_) => {
-                let e = stack.pop().ok_or_else(|| not_xml("unmatched end tag"))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(e),
-                    None => root = Some(e),
-                }
+                let open = stack.pop().ok_or_else(|| not_xml("unmatched end tag"))?;
+                scopes.close(open.scope);
+                closed_root |= stack.is_empty();
             }
             Event::Text(t) => {
                 let content = t.xml_content(XmlVersion::Implicit1_0);
-                match stack.last_mut() {
-                    Some(e) => e.text.push_str(&content),
+                match stack.last() {
+                    Some(open) => append_text(&mut doc.nodes[open.idx as usize].text, content),
                     None if content.trim().is_empty() => {}
                     None => return Err(not_xml("text outside the document element")),
                 }
             }
             Event::CData(c) => {
                 let content = c.xml_content(XmlVersion::Implicit1_0);
-                match stack.last_mut() {
-                    Some(e) => e.text.push_str(&content),
+                match stack.last() {
+                    Some(open) => append_text(&mut doc.nodes[open.idx as usize].text, content),
                     None => return Err(not_xml("CDATA outside the document element")),
                 }
             }
             Event::GeneralRef(r) => {
                 let c = reference(&r)?;
-                match stack.last_mut() {
-                    Some(e) => e.text.push(c),
+                match stack.last() {
+                    Some(open) => {
+                        append_text(&mut doc.nodes[open.idx as usize].text, Cow::Owned(c.to_string()))
+                    }
                     None => return Err(not_xml("reference outside the document element")),
                 }
             }
@@ -194,36 +288,84 @@ pub(crate) fn parse_document(body: &[u8]) -> Result<Element, ParseError> {
     if !stack.is_empty() {
         return Err(not_xml("unexpected end of document"));
     }
-    root.ok_or_else(|| not_xml("no document element"))
+    if doc.nodes.is_empty() {
+        return Err(not_xml("no document element"));
+    }
+    Ok(doc)
 }
 
 fn not_xml(what: &str) -> ParseError {
     ParseError::NotXml(what.into())
 }
 
-fn element(ns: Ns, start: &BytesStart<'_>) -> Result<Element, ParseError> {
-    let mut attrs = Vec::new();
+/// An element whose end tag has not been read yet.
+struct Open {
+    idx: u32,
+    last_child: u32,
+    /// `Scopes::mark` before its declarations.
+    scope: usize,
+}
+
+/// Appends the element `start` to the arena as the last child of the innermost open element
+/// (start tags arrive in document order, so siblings stay in order), after taking its namespace
+/// declarations into `scopes`; returns its index.
+fn element<'a>(
+    input: &'a str,
+    start: &BytesStart<'_>,
+    doc: &mut Document<'a>,
+    scopes: &mut Scopes<'a>,
+    stack: &mut [Open],
+    closed_root: bool,
+) -> Result<u32, ParseError> {
+    if closed_root {
+        return Err(not_xml("content after the document element"));
+    }
+    if stack.len() >= MAX_DEPTH {
+        return Err(ParseError::TooDeep);
+    }
+    let from = doc.attrs.len() as u32;
     for a in start.attributes() {
         let a = a.map_err(|e| ParseError::NotXml(e.to_string()))?;
-        if a.key.as_namespace_binding().is_some() {
+        if let Some(declaration) = a.key.as_namespace_binding() {
+            let prefix = match declaration {
+                PrefixDeclaration::Default => Cow::Borrowed(""),
+                PrefixDeclaration::Named(p) => reborrow(input, p),
+            };
+            scopes.declare(prefix, &a.value)?;
             continue;
         }
         let value = a
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|e| ParseError::NotXml(e.to_string()))?;
-        attrs.push((
-            a.key.local_name().into_inner().to_string(),
-            a.key.prefix().is_some(),
-            value.into_owned(),
-        ));
+        let value = match value {
+            Cow::Borrowed(v) => reborrow(input, v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
+        doc.attrs.push(Attr {
+            local: reborrow(input, a.key.local_name().into_inner()),
+            has_prefix: a.key.prefix().is_some(),
+            value,
+        });
     }
-    Ok(Element {
+    let name = start.name();
+    let ns = scopes.resolve(name.prefix().map(|p| p.into_inner()))?;
+    let idx = u32::try_from(doc.nodes.len()).map_err(|_| not_xml("too many elements"))?;
+    doc.nodes.push(Node {
         ns,
-        name: start.local_name().into_inner().to_string(),
-        attrs,
-        text: String::new(),
-        children: Vec::new(),
-    })
+        name: reborrow(input, name.local_name().into_inner()),
+        attrs: (from, doc.attrs.len() as u32),
+        text: Cow::Borrowed(""),
+        first_child: NONE,
+        next_sibling: NONE,
+    });
+    if let Some(parent) = stack.last_mut() {
+        match parent.last_child {
+            NONE => doc.nodes[parent.idx as usize].first_child = idx,
+            prev => doc.nodes[prev as usize].next_sibling = idx,
+        }
+        parent.last_child = idx;
+    }
+    Ok(idx)
 }
 
 /// Character references and the five predefined entities; with no DTD allowed, any other
@@ -252,7 +394,8 @@ mod tests {
     #[test]
     fn resolves_namespaces_regardless_of_prefix() {
         let doc = br#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x:a xmlns:x="urn:hl7-org:v3" v="1"/><a xmlns="urn:hl7-org:v3"/></S:Body></S:Envelope>"#;
-        let root = parse_document(doc).unwrap();
+        let parsed = parse_document(doc).unwrap();
+        let root = parsed.root();
         assert!(root.is(Ns::Soap, "Envelope"));
         let body = root.child(Ns::Soap, "Body").unwrap();
         assert_eq!(body.children_named(Ns::Hl7, "a").count(), 2);
@@ -262,10 +405,10 @@ mod tests {
     #[test]
     fn keeps_spaces_around_references_and_trims_the_whole() {
         let doc = b"<a> Smith &amp; Co &#x41;<![CDATA[<b>]]> </a>";
-        assert_eq!(parse_document(doc).unwrap().text(), "Smith & Co A<b>");
+        assert_eq!(parse_document(doc).unwrap().root().text(), "Smith & Co A<b>");
         let doc = br#"<a v=" O&apos;Brien &amp; &lt;Sons&gt; "/>"#;
         assert_eq!(
-            parse_document(doc).unwrap().attr("v"),
+            parse_document(doc).unwrap().root().attr("v"),
             Some(" O'Brien & <Sons> ")
         );
     }

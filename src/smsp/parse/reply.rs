@@ -14,9 +14,10 @@ const GET_NHS_NUMBER: &str = "getNHSNumberResponse-v1-0";
 const PATIENT_DETAILS: &str = "getPatientDetailsResponse-v1-0";
 
 pub(crate) fn reply(body: &[u8]) -> Result<SmspReply, ParseError> {
-    let root = parse_document(body)?;
+    let doc = parse_document(body)?;
+    let root = doc.root();
     let mut message_id = None;
-    let mut content = &root;
+    let mut content = root;
     if root.is(Ns::Soap, "Envelope") {
         // A client must not require To/From/Security: the live service sends only MessageID
         // and Action (§2.4).
@@ -46,11 +47,11 @@ pub(crate) fn reply(body: &[u8]) -> Result<SmspReply, ParseError> {
     response_payload(content, message_id).map(SmspReply::Response)
 }
 
-fn response_payload(p: &Element, message_id: Option<String>) -> Result<SmspResponse, ParseError> {
-    if p.ns != Ns::Hl7 {
+fn response_payload(p: Element<'_>, message_id: Option<String>) -> Result<SmspResponse, ParseError> {
+    if p.ns() != Ns::Hl7 {
         return Err(shape("payload is not an HL7 V3 element"));
     }
-    let root = match p.name.as_str() {
+    let root = match p.name() {
         r @ (VERIFY | GET_NHS_NUMBER | PATIENT_DETAILS) => r,
         _ => return Err(shape("payload is not an SMSP PDS response")),
     };
@@ -95,7 +96,7 @@ fn response_payload(p: &Element, message_id: Option<String>) -> Result<SmspRespo
 
 /// §5.1: the VI observation. The identifier is kept raw — the official "invalid" example
 /// carries `444444444444`, which is no NHS number at all.
-fn verify(p: &Element) -> Result<ResponseBody, ParseError> {
+fn verify(p: Element<'_>) -> Result<ResponseBody, ParseError> {
     let Some(vi) = p.path(Ns::Hl7, &["component", "validIdentifier"]) else {
         return Ok(ResponseBody::Verify {
             valid: None,
@@ -111,7 +112,7 @@ fn verify(p: &Element) -> Result<ResponseBody, ParseError> {
         Some("false" | "0") => Some(false),
         Some(_) => return Err(shape("validIdentifier value is not a boolean")),
     };
-    let ids: Vec<&Element> = vi
+    let ids: Vec<Element<'_>> = vi
         .path(Ns::Hl7, &["subject", "patient"])
         .map(|pat| pat.children_named(Ns::Hl7, "id").collect())
         .unwrap_or_default();

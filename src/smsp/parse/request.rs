@@ -49,10 +49,11 @@ fn parameters(i: Interaction) -> &'static [(&'static str, bool)] {
 }
 
 pub(crate) fn request(body: &[u8]) -> Result<ParsedRequest, RequestError> {
-    let root = parse_document(body).map_err(|e| match e {
+    let doc = parse_document(body).map_err(|e| match e {
         ParseError::NotXml(m) | ParseError::Shape(m) => RequestError::NotXml(m),
         other => RequestError::NotXml(other.to_string()),
     })?;
+    let root = doc.root();
     if !root.is(Ns::Soap, "Envelope") {
         return Err(structure("not a SOAP 1.1 envelope"));
     }
@@ -99,10 +100,10 @@ pub(crate) fn request(body: &[u8]) -> Result<ParsedRequest, RequestError> {
     })
 }
 
-fn payload_query(p: &Element) -> Result<(Interaction, Query), RequestError> {
+fn payload_query(p: Element<'_>) -> Result<(Interaction, Query), RequestError> {
     let interaction = Interaction::ALL
         .into_iter()
-        .find(|i| p.ns == Ns::Hl7 && p.name == i.request_root())
+        .find(|i| p.ns() == Ns::Hl7 && p.name() == i.request_root())
         .ok_or_else(|| structure("payload root is not an SMSP PDS request"))?;
     let code = p.child(Ns::Hl7, "code").and_then(|c| c.attr_value("code"));
     if code != Some(interaction.request_code()) {
@@ -141,15 +142,15 @@ fn payload_query(p: &Element) -> Result<(Interaction, Query), RequestError> {
 /// Walks `queryEvent` against the content model; returns each present parameter's `value`.
 fn collect_parameters(
     interaction: Interaction,
-    event: &Element,
-) -> Result<Vec<(&'static str, &Element)>, RequestError> {
+    event: Element<'_>,
+) -> Result<Vec<(&'static str, Element<'_>)>, RequestError> {
     let model = parameters(interaction);
     let mut next = 0;
     let mut found = Vec::with_capacity(model.len());
-    for param in &event.children {
+    for param in event.children() {
         let position = model
             .iter()
-            .position(|(name, _)| param.ns == Ns::Hl7 && param.name == *name)
+            .position(|(name, _)| param.is(Ns::Hl7, name))
             .ok_or_else(|| {
                 structure("queryEvent has a parameter this interaction does not define")
             })?;
@@ -184,7 +185,7 @@ fn collect_parameters(
 /// also sent as YYYYMMDDHHMM in public examples, so a 12- or 14-digit value is accepted there
 /// (the time is not part of the query). Anything else — e.g. OpenTest's `2014051200`, `201405` —
 /// is a validation error (SMSP-0001).
-fn birth_date(i: Interaction, value: Option<&Element>) -> Result<PartialDate, RequestError> {
+fn birth_date(i: Interaction, value: Option<Element<'_>>) -> Result<PartialDate, RequestError> {
     let v = value.and_then(|v| v.attr_value("value")).unwrap_or("");
     let widths: &[usize] = if i == Interaction::GetNhsNumber {
         &[8, 12, 14]
@@ -198,7 +199,7 @@ fn birth_date(i: Interaction, value: Option<&Element>) -> Result<PartialDate, Re
     PartialDate::parse_hl7(v).map_err(|_| invalid())
 }
 
-fn gender(v: &Element) -> Result<Gender, RequestError> {
+fn gender(v: Element<'_>) -> Result<Gender, RequestError> {
     if v.attr_value("codeSystem") != Some(Gender::CODE_SYSTEM) {
         return Err(invalid(GENDER, "codeSystem is not the Sex vocabulary"));
     }
@@ -207,7 +208,7 @@ fn gender(v: &Element) -> Result<Gender, RequestError> {
         .ok_or_else(|| invalid(GENDER, "code is not 0, 1, 2 or 9"))
 }
 
-fn local_identifier(v: &Element) -> Result<LocalIdentifier, RequestError> {
+fn local_identifier(v: Element<'_>) -> Result<LocalIdentifier, RequestError> {
     let root = v
         .attr_value("root")
         .filter(|r| is_oid(r))
@@ -223,7 +224,7 @@ fn local_identifier(v: &Element) -> Result<LocalIdentifier, RequestError> {
 
 /// II.NHS.IdentifierType1 fixes the root; the extension must be a new-style 10-digit number
 /// (anything else → DEMOG-0042, §7) with a valid Modulus 11 check digit.
-fn nhs_number(v: &Element) -> Result<NhsNumber, RequestError> {
+fn nhs_number(v: Element<'_>) -> Result<NhsNumber, RequestError> {
     if v.attr_value("root") != Some(oid::NHS_NUMBER) {
         return Err(invalid(NHS, "root is not the NHS number OID"));
     }
@@ -238,7 +239,7 @@ fn nhs_number(v: &Element) -> Result<NhsNumber, RequestError> {
 
 /// PN.NHS.PersonNameType1/3: `given?` then `family?`, nothing else; `use` is prohibited in
 /// getNHSNumber and getPatientDetailsBySearch (§3).
-fn name(i: Interaction, v: &Element) -> Result<QueryName, RequestError> {
+fn name(i: Interaction, v: Element<'_>) -> Result<QueryName, RequestError> {
     let use_prohibited = matches!(
         i,
         Interaction::GetNhsNumber | Interaction::GetPatientDetailsBySearch
@@ -248,8 +249,8 @@ fn name(i: Interaction, v: &Element) -> Result<QueryName, RequestError> {
     }
     let mut name = QueryName::default();
     let mut seen_family = false;
-    for part in &v.children {
-        match (part.ns, part.name.as_str()) {
+    for part in v.children() {
+        match (part.ns(), part.name()) {
             (Ns::Hl7, "given") if name.given.is_none() && !seen_family => {
                 name.given = Some(part.text().to_string());
             }
@@ -271,12 +272,13 @@ fn name(i: Interaction, v: &Element) -> Result<QueryName, RequestError> {
 }
 
 /// AD.NHS.AddressType1: exactly one `postalCode`, no lines, no `use` (§3).
-fn postcode(v: &Element) -> Result<String, RequestError> {
+fn postcode(v: Element<'_>) -> Result<String, RequestError> {
     if v.attr("use").is_some() {
         return Err(invalid(POSTCODE, "use attribute is not allowed"));
     }
-    match v.children.as_slice() {
-        [pc] if pc.is(Ns::Hl7, "postalCode") => pc
+    let mut children = v.children();
+    match (children.next(), children.next()) {
+        (Some(pc), None) if pc.is(Ns::Hl7, "postalCode") => pc
             .text_value()
             .map(str::to_string)
             .ok_or_else(|| invalid(POSTCODE, "postalCode is empty")),

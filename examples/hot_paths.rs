@@ -1,0 +1,110 @@
+//! A fixed-iteration driver for profiling the hot paths under callgrind (issue 9), where
+//! criterion's adaptive loops would make instruction counts per operation hard to read.
+//!
+//! ```sh
+//! cargo build --release --example hot_paths
+//! valgrind --tool=callgrind --callgrind-out-file=cg.map target/release/examples/hot_paths map 2000
+//! callgrind_annotate cg.map | head -60
+//! ```
+//!
+//! Paths: `build` (one getPatientDetailsByNHSNumber request envelope), `map` (parse the
+//! all-fields getPatientDetailsResponse fixture and write PDS Patient JSON bytes), `hit` (a read
+//! answered by the cache layer), `miss` (the same read with the cache off, through the
+//! simulator's in-process client: build + respond + parse + map + serialise). Instructions per
+//! operation = (total at 2N − total at N) / N, which cancels the set-up.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use smsp_bridge::bridge::{Bridge, Caller, PatientService, ReadRequest};
+use smsp_bridge::cache::{CacheLayer, CacheSettings};
+use smsp_bridge::config::Settings;
+use smsp_bridge::domain::{NhsNumber, PartialDate};
+use smsp_bridge::mapping::{patient::to_fhir, read_plan, Tables, View};
+use smsp_bridge::sim::InProcessClient;
+use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext, ResponseBody, SmspReply};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().unwrap_or_default();
+    let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1000);
+    match path.as_str() {
+        "build" => build_request(n),
+        "map" => map(n),
+        "hit" => read_through_cache(n, true),
+        "miss" => read_through_cache(n, false),
+        _ => anyhow::bail!("usage: hot_paths build|map|hit|miss [ITERATIONS]"),
+    }
+}
+
+fn build_request(n: usize) -> anyhow::Result<()> {
+    let nhs = NhsNumber::parse("9990001006")?;
+    let dob = PartialDate::full(1980, 1, 15).map_err(|_| anyhow::anyhow!("date"))?;
+    let (interaction, query) = read_plan(nhs, dob);
+    let audit = AuditIdentity::local_user("Y12345", "bench-user");
+    let mut total = 0;
+    for _ in 0..n {
+        let ctx = EnvelopeContext::new(
+            "https://smsp.example/smsp/pds",
+            "urn:smsp-bridge",
+            "smsp-bridge",
+            audit.clone(),
+        );
+        total += black_box(build::request_envelope(interaction, &query, &ctx)?).len();
+    }
+    println!("{n} requests, {total} bytes");
+    Ok(())
+}
+
+fn map(n: usize) -> anyhow::Result<()> {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
+    ))?;
+    let tables = Tables::embedded()?;
+    let mut total = 0;
+    for _ in 0..n {
+        let SmspReply::Response(r) = parse::reply(black_box(&body))? else {
+            anyhow::bail!("fault");
+        };
+        let ResponseBody::PatientDetails(Some(p)) = r.body else {
+            anyhow::bail!("no patient");
+        };
+        total += serde_json::to_vec(&to_fhir(&p, &tables, View::Read))?.len();
+    }
+    println!("{n} mappings, {total} bytes");
+    Ok(())
+}
+
+fn read_through_cache(n: usize, enabled: bool) -> anyhow::Result<()> {
+    let settings = Settings::default();
+    let core: Arc<dyn PatientService> = Arc::new(Bridge::new(
+        Arc::new(InProcessClient::builtin()),
+        Arc::new(Tables::embedded()?),
+        &settings,
+    ));
+    let cache = CacheSettings {
+        enabled,
+        ..CacheSettings::default()
+    };
+    let layer = CacheLayer::build(core, &cache)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let caller = Caller::anonymous(Some("Y12345".into()));
+    let request = ReadRequest {
+        nhs_number: NhsNumber::parse("9990001006")?,
+        birth_date: PartialDate::full(1980, 1, 15).ok(),
+    };
+    let mut total = 0;
+    rt.block_on(async {
+        for _ in 0..n {
+            let a = layer.service.read(request.clone(), &caller).await?;
+            total += black_box(a.body.len());
+        }
+        Ok::<_, smsp_bridge::bridge::ApiError>(())
+    })
+    .map_err(|e| anyhow::anyhow!("read failed: {}", e.status))?;
+    println!("{n} reads (cache {enabled}), {total} bytes");
+    Ok(())
+}
