@@ -25,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
             "fuzz",
             AuditIdentity::local_user("X99", "fuzz"),
         );
-        let xml = build::request_envelope(interaction, &query, &ctx)
-            .expect("an accepted search builds");
+        let xml =
+            build::request_envelope(interaction, &query, &ctx).expect("an accepted search builds");
         match parse::request(xml.as_bytes()) {
             Ok(parsed) => assert_eq!(parsed.interaction, interaction),
             Err(e) => panic!("the simulator's reader refused an accepted search: {e}"),

@@ -18,8 +18,8 @@ fn round_trip(request: &VerifyRequest) {
         "fuzz",
         AuditIdentity::local_user("X99", "fuzz"),
     );
-    let xml = build::request_envelope(interaction, &query, &ctx)
-        .expect("an accepted verify builds");
+    let xml =
+        build::request_envelope(interaction, &query, &ctx).expect("an accepted verify builds");
     match parse::request(xml.as_bytes()) {
         Ok(parsed) => assert_eq!(parsed.interaction, interaction),
         Err(e) => panic!("the simulator's reader refused an accepted verify: {e}"),

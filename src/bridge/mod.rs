@@ -94,7 +94,17 @@ impl Bridge {
     ) -> ApiError {
         let key = err.outcome_key();
         let row = self.tables.outcome(context, &key);
-        tracing::warn!(context = context.name(), failure = err.class(), outcome = %row.key, "SMSP call failed");
+        // While the breaker is open or the bulkhead full, every request is refused at once: log
+        // those at debug, or an outage floods the log with one line per refused request.
+        if matches!(err, SmspError::CircuitOpen | SmspError::Overloaded) {
+            tracing::debug!(
+                context = context.name(),
+                failure = err.class(),
+                "SMSP call refused"
+            );
+        } else {
+            tracing::warn!(context = context.name(), failure = err.class(), outcome = %row.key, "SMSP call failed");
+        }
         let mut e = row_error(row, &key, ErrorSource::Smsp);
         e.retryable = err.is_retryable();
         e.smsp = Some(SmspTrace {

@@ -89,6 +89,10 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
     for (key, message) in s.security.problems() {
         bad(key, message);
     }
+    // Timeouts, retries, breaker, bulkhead, limits (issue 8), keyed `resilience.…`.
+    for (key, message) in s.resilience.problems() {
+        bad(key, message);
+    }
     // Compare and shadow mode (issue 6), keyed `compare.…`.
     for (key, message) in s.compare.problems() {
         bad(key, message);

@@ -296,8 +296,9 @@ pub fn parse_with(
     }
 
     Ok(SearchRequest {
-        family: family.map(str::to_string),
-        given: given.map(str::to_string),
+        // Outer whitespace is never part of a name: SMSP matches exactly, so pass it trimmed.
+        family: family.map(|f| f.trim().to_string()),
+        given: given.map(|g| g.trim().to_string()),
         gender,
         birth_date,
         postcode: postcode.map(|p| p.trim().to_string()),

@@ -13,12 +13,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.source != ErrorSource::Client {
+        // SMSP failures are logged once where they happen (bridge::smsp_failure); only the
+        // bridge's own faults are logged here, so an outage does not double the log volume.
+        if self.source == ErrorSource::Internal {
             tracing::warn!(
                 spine_code = self.spine_code,
-                source = self.source.as_str(),
                 status = self.status,
-                "request failed"
+                "request failed inside the bridge"
             );
         }
         let mut res = fhir_json(self.status_code(), &self.outcome);

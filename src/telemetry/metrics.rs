@@ -19,15 +19,29 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Installs the recorder once per process (tests start many apps in one process).
+/// How often histogram samples are folded into buckets. Without upkeep the recorder keeps
+/// every sample until `/metrics` is scraped, so memory grows when nobody scrapes.
+const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Installs the recorder once per process (tests start many apps in one process), with a
+/// background thread doing the recorder's upkeep.
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(UPKEEP);
+                    upkeep.run_upkeep();
+                })
+                .ok()?;
+            Some(handle)
         })
         .as_ref()
 }

@@ -47,7 +47,10 @@ pub(crate) fn reply(body: &[u8]) -> Result<SmspReply, ParseError> {
     response_payload(content, message_id).map(SmspReply::Response)
 }
 
-fn response_payload(p: Element<'_>, message_id: Option<String>) -> Result<SmspResponse, ParseError> {
+fn response_payload(
+    p: Element<'_>,
+    message_id: Option<String>,
+) -> Result<SmspResponse, ParseError> {
     if p.ns() != Ns::Hl7 {
         return Err(shape("payload is not an HL7 V3 element"));
     }

@@ -48,7 +48,9 @@ impl<'a> Scopes<'a> {
             "xml" if uri == XML_URI => return Ok(()),
             "xml" | "xmlns" => return Err(refused("a reserved prefix cannot be re-declared")),
             p if !p.is_empty() && (uri == XML_URI || uri == XMLNS_URI) => {
-                return Err(refused("a reserved namespace cannot be bound to another prefix"))
+                return Err(refused(
+                    "a reserved namespace cannot be bound to another prefix",
+                ))
             }
             _ => {}
         }
