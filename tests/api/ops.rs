@@ -98,3 +98,92 @@ async fn status_follows_smsp_availability() {
     back.stop().await;
     app.stop().await;
 }
+
+/// SIGTERM under load (issue 7): the server stops accepting, the requests in flight finish
+/// with their answers, the process exits cleanly and every answer has its audit record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
+    use crate::security::kill9::{config, serve};
+    use crate::security::support::{
+        audit_records, audit_verify, basic, sim, users_file, DOB, READ,
+    };
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim().await;
+    // Slow SMSP so that every request is still in flight when the signal arrives.
+    sim.state.update_knobs(|k| k.latency_ms = 400).unwrap();
+    let users = users_file(dir.path(), &[("ops", "ops-password-1", &["read"])]);
+    let audit = dir.path().join("audit");
+    let cfg = config(dir.path(), &sim, &users, &audit);
+    let (mut child, port) = serve(&cfg);
+    let url = format!("http://127.0.0.1:{port}/personal-demographics/FHIR/R4{READ}");
+    let auth = basic("ops", "ops-password-1");
+    let http = reqwest::Client::new();
+    // warm-up (the first Basic check runs argon2) on a route that leaves the cache empty, so
+    // every request below really waits on SMSP
+    let warm = http
+        .get(format!(
+            "http://127.0.0.1:{port}/personal-demographics/FHIR/R4/metadata"
+        ))
+        .header("X-Request-ID", crate::helpers::request_id())
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warm.status(), 200);
+
+    let in_flight: Vec<_> = (0..24)
+        .map(|_| {
+            let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
+            tokio::spawn(async move {
+                let rid = crate::helpers::request_id();
+                let res = http
+                    .get(&url)
+                    .header("X-Request-ID", &rid)
+                    .header("Authorization", &auth)
+                    .header(DOB.0, DOB.1)
+                    .send()
+                    .await;
+                (rid, res.map(|r| r.status().as_u16()))
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut answered = Vec::new();
+    for t in in_flight {
+        let (rid, status) = t.await.unwrap();
+        assert_eq!(status.ok(), Some(200), "a request in flight was lost");
+        answered.push(rid);
+    }
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit:?}");
+    assert_eq!(
+        sim.state
+            .count(smsp_bridge::smsp::Interaction::GetPatientDetailsByNhsNumber),
+        1,
+        "the 24 reads were in flight together (one coalesced SMSP call)"
+    );
+    // no longer accepting
+    assert!(http.get(&url).send().await.is_err());
+
+    let (ok, out) = audit_verify(&[&audit]);
+    assert!(ok, "{out}");
+    let records = audit_records(&audit);
+    for rid in &answered {
+        assert!(
+            records
+                .iter()
+                .any(|r| r["request_id"] == rid.as_str() && r["status"] == 200),
+            "answered request {rid} has no audit record"
+        );
+    }
+    sim.stop().await;
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::support::*;
 use crate::helpers::sim::TestSim;
 
-fn config(dir: &Path, sim: &TestSim, users: &Path, audit: &Path) -> std::path::PathBuf {
+pub(crate) fn config(dir: &Path, sim: &TestSim, users: &Path, audit: &Path) -> std::path::PathBuf {
     let q = |p: &Path| format!("{:?}", p.display().to_string());
     let text = format!(
         r#"
@@ -53,7 +53,7 @@ max_file_bytes = 50000
 }
 
 /// Starts `serve` and returns it with its port (read from its "serving" log line).
-fn serve(config: &Path) -> (Child, u16) {
+pub(crate) fn serve(config: &Path) -> (Child, u16) {
     let mut child = Command::new(BIN)
         .args(["serve", "--config", config.to_str().unwrap()])
         .env_remove("RUST_LOG")
