@@ -23,6 +23,10 @@ use smsp_bridge::fhir::SearchRequest;
 use smsp_bridge::mapping::Tables;
 use smsp_bridge::sim::InProcessClient;
 
+/// The allocator the service binary uses (src/main.rs), so the figures are the production ones.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn layer(enabled: bool) -> CacheLayer {
     let settings = Settings::default();
     let core: Arc<dyn PatientService> = Arc::new(Bridge::new(

@@ -5,12 +5,17 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
+use smsp_bridge::bridge::Answer;
 use smsp_bridge::domain::{Gender, LocalIdentifier, NhsNumber, PartialDate};
 use smsp_bridge::mapping::{patient::to_fhir, Tables, View};
 use smsp_bridge::smsp::{
     build, parse, AuditIdentity, EnvelopeContext, Interaction, Query, QueryName, ResponseBody,
     SmspReply,
 };
+
+/// The allocator the service binary uses (src/main.rs), so the figures are the production ones.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn query_for(interaction: Interaction) -> Query {
     let mut q = Query::new(PartialDate::full(1980, 1, 15).unwrap());
@@ -81,7 +86,12 @@ fn response_to_patient_json(c: &mut Criterion) {
             let ResponseBody::PatientDetails(Some(p)) = r.body else {
                 panic!("no patient")
             };
-            black_box(serde_json::to_vec(&to_fhir(&p, &tables, View::Read)).unwrap())
+            // As the bridge does it (`bridge::read`): the Patient, then `Answer::json`.
+            black_box(
+                Answer::json(200, &to_fhir(&p, &tables, View::Read))
+                    .unwrap()
+                    .body,
+            )
         })
     });
 }

@@ -16,13 +16,17 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use smsp_bridge::bridge::{Bridge, Caller, PatientService, ReadRequest};
+use smsp_bridge::bridge::{Answer, Bridge, Caller, PatientService, ReadRequest};
 use smsp_bridge::cache::{CacheLayer, CacheSettings};
 use smsp_bridge::config::Settings;
 use smsp_bridge::domain::{NhsNumber, PartialDate};
 use smsp_bridge::mapping::{patient::to_fhir, read_plan, Tables, View};
 use smsp_bridge::sim::InProcessClient;
 use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext, ResponseBody, SmspReply};
+
+/// As the service binary (src/main.rs), so the profile is the production one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -70,7 +74,9 @@ fn map(n: usize) -> anyhow::Result<()> {
         let ResponseBody::PatientDetails(Some(p)) = r.body else {
             anyhow::bail!("no patient");
         };
-        total += serde_json::to_vec(&to_fhir(&p, &tables, View::Read))?.len();
+        let answer = Answer::json(200, &to_fhir(&p, &tables, View::Read))
+            .map_err(|e| anyhow::anyhow!("not serialised: {}", e.status))?;
+        total += answer.body.len();
     }
     println!("{n} mappings, {total} bytes");
     Ok(())

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod config;
+pub mod csv_rows;
 pub mod domain;
 pub mod fhir;
 pub mod http;

@@ -6,6 +6,9 @@ use bytes::Bytes;
 use super::{ApiError, CacheStatus, SmspTrace};
 use crate::domain::NhsNumber;
 
+/// Initial buffer for a serialised answer: a READ-view Patient with every field is ~1.5 KB.
+const JSON_CAPACITY: usize = 2048;
+
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
@@ -34,7 +37,9 @@ pub struct PatientRecord {
 
 impl Answer {
     pub fn json<T: serde::Serialize>(status: u16, body: &T) -> Result<Self, ApiError> {
-        let bytes = serde_json::to_vec(body)
+        // Sized for a full Patient (~1.5 KB) so serialising does not regrow the buffer.
+        let mut bytes = Vec::with_capacity(JSON_CAPACITY);
+        serde_json::to_writer(&mut bytes, body)
             .map_err(|_| ApiError::internal("The response could not be serialised"))?;
         Ok(Self {
             status,

