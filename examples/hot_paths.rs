@@ -61,10 +61,12 @@ fn build_request(n: usize) -> anyhow::Result<()> {
 }
 
 fn map(n: usize) -> anyhow::Result<()> {
-    let body = std::fs::read(concat!(
+    // `HOT_PATHS_XML=file` maps another answer (e.g. a whole envelope captured from the sim).
+    let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
-    ))?;
+    );
+    let body = std::fs::read(std::env::var("HOT_PATHS_XML").unwrap_or(fixture.into()))?;
     let tables = Tables::embedded()?;
     let mut total = 0;
     for _ in 0..n {

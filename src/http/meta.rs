@@ -13,6 +13,18 @@ pub const END_USER_ODS: &str = "NHSD-End-User-Organisation-ODS";
 /// it, so an app that sends it keeps working after cut-over.
 pub const X_SMSP_BIRTH_DATE: &str = "X-SMSP-Birth-Date";
 
+/// The same names as `HeaderName`s. Looking a header up by `&str` parses and lower-cases the
+/// name on every call; the hot paths use these instead (issue 9).
+pub mod name {
+    use actix_web::http::header::HeaderName;
+
+    pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    pub const X_CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
+    pub const END_USER_ODS: HeaderName = HeaderName::from_static("nhsd-end-user-organisation-ods");
+    pub const X_SMSP_BIRTH_DATE: HeaderName = HeaderName::from_static("x-smsp-birth-date");
+    pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+}
+
 /// Validated request metadata. Extracting it enforces the `X-Request-ID` rules first, as PDS
 /// does (SPEC §7 "Error ordering": X-Request-ID before anything else).
 #[derive(Debug, Clone)]
@@ -26,7 +38,7 @@ pub struct RequestMeta {
 impl RequestMeta {
     pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let headers = req.headers();
-        let request_id = match headers.get(X_REQUEST_ID) {
+        let request_id = match headers.get(name::X_REQUEST_ID) {
             None => {
                 return Err(ApiError::client(
                     SpineCode::MissingValue,
@@ -45,12 +57,12 @@ impl RequestMeta {
             ));
         }
         let correlation_id = headers
-            .get(X_CORRELATION_ID)
+            .get(name::X_CORRELATION_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
             .map(str::to_string);
         let end_user_ods = headers
-            .get(END_USER_ODS)
+            .get(name::END_USER_ODS)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| is_ods_code(v))
@@ -72,14 +84,15 @@ impl FromRequest for RequestMeta {
     }
 }
 
-/// PDS's X-Request-ID pattern: 8-4-4-4-12 hex digits, either case (SPEC §3).
+/// PDS's X-Request-ID pattern: 8-4-4-4-12 hex digits, either case (SPEC §3). Checked byte by
+/// byte without allocating: it runs on every request.
 pub fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// ODS codes are short upper-case alphanumerics; anything else is ignored rather than sent to
@@ -111,6 +124,9 @@ mod tests {
         assert!(!is_uuid(""));
         assert!(!is_uuid("60e0b220-8136-4ca5-ae46-1d97ef59d06g"));
         assert!(!is_uuid("60e0b2208136-4ca5-ae46-1d97-ef59d068"));
+        assert!(!is_uuid("60e0b220-8136-4ca5-ae46-1d97ef59d068x"));
+        assert!(!is_uuid("60e0b220-8136-4ca5-ae46+1d97ef59d068"));
+        assert!(!is_uuid("60e0b220-8136-4ca5-ae4é-1d97ef59d06"));
     }
 
     #[test]

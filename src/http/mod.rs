@@ -6,6 +6,7 @@ mod error;
 pub mod meta;
 mod negotiate;
 pub mod respond;
+pub mod route;
 pub mod routes;
 
 pub use error::{ApiError, ErrorSource};

@@ -28,7 +28,7 @@ pub fn answer_response(answer: crate::bridge::Answer) -> HttpResponse {
     let mut res = fhir_bytes(status, answer.body);
     let headers = res.headers_mut();
     headers.insert(
-        header::HeaderName::from_static("x-cache"),
+        super::meta::name::X_CACHE,
         header::HeaderValue::from_static(answer.cache.as_str()),
     );
     if let Some(w) = answer.warning {

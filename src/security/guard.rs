@@ -7,7 +7,7 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
 use std::time::Instant;
@@ -20,6 +20,7 @@ use super::settings::AuthMode;
 use super::Security;
 use crate::bridge::{ApiError, AuditFacts, ErrorSource};
 use crate::fhir::SpineCode;
+use crate::http::meta::name;
 
 /// Why the guard answered itself.
 enum Refusal {
@@ -45,19 +46,14 @@ impl Security {
         next: Next<B>,
     ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
         let started = Instant::now();
-        let route = req.match_pattern();
-        let class = rbac::classify(
-            req.method(),
-            route.as_deref(),
-            req.path(),
-            &self.public_paths,
-        );
+        let route = crate::http::route::pattern(req.request());
+        let class = rbac::classify(req.method(), route, req.path(), &self.public_paths);
         if !class.needs_principal() {
             return Ok(next.call(req).await?.map_into_left_body());
         }
-        let draft = class
-            .audited()
-            .then(|| Draft::of(&req, class, route, started));
+        // Without an audit trail the draft would be built only to be dropped.
+        let draft = (class.audited() && self.audit.is_some())
+            .then(|| Draft::of(&req, class, route.map(str::to_string), started));
         let principal = match self.authenticate(&req).await {
             Ok(p) => p,
             Err(refusal) => return self.refuse(req, refusal, None, draft).await,
@@ -285,17 +281,21 @@ impl Draft {
         route: Option<String>,
         started: Instant,
     ) -> Self {
-        let header = |name: &str| {
+        let header = |name: HeaderName| {
             req.headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty())
-                .map(|v| v.chars().take(200).collect::<String>())
+                // At most 200 characters; a value of at most 200 bytes is copied as it is.
+                .map(|v| match v.len() {
+                    0..=200 => v.to_string(),
+                    _ => v.chars().take(200).collect::<String>(),
+                })
         };
         Self {
-            request_id: header(crate::http::meta::X_REQUEST_ID),
-            correlation_id: header(crate::http::meta::X_CORRELATION_ID),
-            ods: header(crate::http::meta::END_USER_ODS)
+            request_id: header(name::X_REQUEST_ID),
+            correlation_id: header(name::X_CORRELATION_ID),
+            ods: header(name::END_USER_ODS)
                 .map(|v| v.trim().to_ascii_uppercase())
                 .filter(|v| {
                     (3..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric())

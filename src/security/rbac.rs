@@ -93,22 +93,43 @@ pub fn classify(
     if public_paths.iter().any(|p| p == path) {
         return RouteClass::Public;
     }
-    if path.split('/').any(|seg| seg == "_cache") {
+    // Runs on every request: byte-wise and without allocating (issue 9).
+    if path
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .any(|seg| seg == b"_cache")
+    {
         return RouteClass::Patient(Permission::Admin);
     }
     let Some(pattern) = pattern else {
         return RouteClass::Operational;
     };
-    if pattern.to_ascii_lowercase().contains("compare") {
+    if pattern
+        .as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b"compare"))
+    {
         return RouteClass::Patient(Permission::Compare);
     }
-    let segments: Vec<&str> = pattern.split('/').collect();
-    let Some(at) = segments.iter().position(|s| *s == "Patient") else {
+    // The pattern from its `Patient` segment on, with the slash before it.
+    let mut offset = 0;
+    let mut at = None;
+    for seg in pattern.split('/') {
+        if seg == "Patient" {
+            at = Some(offset);
+            break;
+        }
+        offset += seg.len() + 1;
+    }
+    let Some(at) = at else {
         return RouteClass::Operational;
     };
-    let rel = format!("/{}", segments[at..].join("/"));
+    let rel: std::borrow::Cow<'_, str> = match at {
+        0 => format!("/{pattern}").into(),
+        _ => pattern[at - 1..].into(),
+    };
     let reading = method == Method::GET || method == Method::HEAD;
-    match rel.as_str() {
+    match &*rel {
         "/Patient/$verify-nhs-number" if reading || method == Method::POST => {
             RouteClass::Patient(Permission::Verify)
         }
@@ -192,6 +213,15 @@ mod tests {
         assert_eq!(
             class(Method::POST, Some(&p("/Patient")), "x"),
             RouteClass::PatientWrite
+        );
+        // A pattern that starts at the `Patient` segment (no base path) reads the same.
+        assert_eq!(
+            class(Method::GET, Some("Patient"), "x"),
+            RouteClass::Patient(Permission::Search)
+        );
+        assert_eq!(
+            class(Method::GET, Some("/Patient/{id}"), "x"),
+            RouteClass::Patient(Permission::Read)
         );
         assert_eq!(
             class(Method::DELETE, None, "/_cache/Patient/9990001006"),

@@ -5,11 +5,15 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::{
     build, parse, AuditIdentity, EnvelopeContext, Interaction, Query, SmspCall, SmspClient,
     SmspError, SmspReply,
 };
+
+/// Header names as values: a `&str` name is parsed on every request.
+const SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 
 /// Settings for the live SMSP connection. PEM material is passed in already read, so the
 /// caller decides where secrets come from.
@@ -52,6 +56,8 @@ pub enum TransportSetupError {
 /// The live SMSP client.
 pub struct LiveClient {
     http: reqwest::Client,
+    /// `config.url`, parsed once: reqwest would parse a `&str` URL again on every call.
+    url: url::Url,
     config: TransportConfig,
 }
 
@@ -91,7 +97,7 @@ impl LiveClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| TransportSetupError::Client(e.to_string()))?;
-        Ok(Self { http, config })
+        Ok(Self { http, url, config })
     }
 
     pub fn url(&self) -> &str {
@@ -107,9 +113,12 @@ impl LiveClient {
         let exchange = async {
             let response = self
                 .http
-                .post(&self.config.url)
-                .header("Content-Type", "text/xml; charset=utf-8")
-                .header("SOAPAction", interaction.service())
+                .post(self.url.clone())
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/xml; charset=utf-8"),
+                )
+                .header(SOAP_ACTION, HeaderValue::from_static(interaction.service()))
                 .body(body)
                 .send()
                 .await
@@ -137,7 +146,7 @@ impl SmspClient for LiveClient {
         Box::pin(async move {
             // Any HTTP answer proves TCP, the TLS-MA handshake and the server are up; a GET
             // carries no patient data and is not a SOAP call SMSP would audit.
-            let fut = self.http.get(&self.config.url).send();
+            let fut = self.http.get(self.url.clone()).send();
             match tokio::time::timeout(self.config.connect_timeout * 2, fut).await {
                 Ok(Ok(res)) => Ok(res.status().as_u16()),
                 Ok(Err(e)) => Err(classify(e)),

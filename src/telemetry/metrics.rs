@@ -2,11 +2,15 @@
 //! counting requests by route *pattern* and status, and the `/metrics` endpoint.
 //! Labels never carry patient data: routes are patterns (`/Patient/{id}`), never paths.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::HttpResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -57,34 +61,69 @@ pub async fn render() -> HttpResponse {
 }
 
 /// Counts every request by method, route pattern and status, times it, and tracks in-flight
-/// requests.
+/// requests. The metric handles are looked up once per label set and worker thread
+/// (`HttpHandles`): building the labels and looking them up in the registry on every request
+/// cost more than the counting itself (issue 9).
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
-    let in_flight = metrics::gauge!("smsp_bridge_http_requests_in_flight");
+    let method = req.method().clone();
+    let in_flight = IN_FLIGHT.with(|g| g.clone());
     in_flight.increment(1.0);
     let res = next.call(req).await;
     in_flight.decrement(1.0);
     let (route, status) = match &res {
         Ok(r) => (
-            r.request()
-                .match_pattern()
-                .unwrap_or_else(|| "unmatched".into()),
-            r.status().as_u16().to_string(),
+            crate::http::route::pattern(r.request()).unwrap_or("unmatched"),
+            r.status().as_u16(),
         ),
-        Err(e) => (
-            "unmatched".into(),
-            e.as_response_error().status_code().as_u16().to_string(),
-        ),
+        Err(e) => ("unmatched", e.as_response_error().status_code().as_u16()),
     };
-    metrics::counter!("smsp_bridge_http_requests_total",
-        "method" => method.clone(), "route" => route.clone(), "status" => status)
-    .increment(1);
-    metrics::histogram!("smsp_bridge_http_request_duration_seconds",
-        "method" => method, "route" => route)
-    .record(started.elapsed().as_secs_f64());
+    let handles = HttpHandles::get(&method, route, status);
+    handles.requests.increment(1);
+    handles.duration.record(started.elapsed().as_secs_f64());
     res
+}
+
+thread_local! {
+    static IN_FLIGHT: metrics::Gauge = metrics::gauge!("smsp_bridge_http_requests_in_flight");
+    static HTTP_HANDLES: RefCell<HandleMap> = RefCell::new(HashMap::new());
+}
+
+/// Per-thread handles by (method, route, status): registering once per thread avoids the
+/// recorder's global lookup on every request.
+type HandleMap = HashMap<(Method, &'static str, u16), Rc<HttpHandles>>;
+
+/// The request counter and latency histogram of one (method, route, status).
+struct HttpHandles {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// Bounds the per-thread table: methods outside the standard ones are caller-chosen text.
+const MAX_HANDLE_SETS: usize = 512;
+
+impl HttpHandles {
+    fn get(method: &Method, route: &'static str, status: u16) -> Rc<Self> {
+        let key = (method.clone(), route, status);
+        if let Some(h) = HTTP_HANDLES.with(|t| t.borrow().get(&key).cloned()) {
+            return h;
+        }
+        let m = method.to_string();
+        let h = Rc::new(Self {
+            requests: metrics::counter!("smsp_bridge_http_requests_total",
+                "method" => m.clone(), "route" => route, "status" => status.to_string()),
+            duration: metrics::histogram!("smsp_bridge_http_request_duration_seconds",
+                "method" => m, "route" => route),
+        });
+        HTTP_HANDLES.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.len() < MAX_HANDLE_SETS {
+                t.insert(key, h.clone());
+            }
+        });
+        h
+    }
 }

@@ -8,7 +8,7 @@ use crate::bridge::{AuditFacts, PatientService, ReadRequest};
 use crate::domain::{NhsNumber, PartialDate};
 use crate::fhir::SpineCode;
 use crate::http::caller::{caller, record};
-use crate::http::meta::{truncate, RequestMeta, X_SMSP_BIRTH_DATE};
+use crate::http::meta::{name, truncate, RequestMeta, X_SMSP_BIRTH_DATE};
 use crate::http::negotiate::require_json;
 use crate::http::respond::answer_response;
 use crate::http::ApiError;
@@ -21,7 +21,7 @@ pub async fn read(
     let mut params = vec![("id".to_string(), id.to_string())];
     if let Some(dob) = req
         .headers()
-        .get(X_SMSP_BIRTH_DATE)
+        .get(name::X_SMSP_BIRTH_DATE)
         .and_then(|v| v.to_str().ok())
     {
         params.push((X_SMSP_BIRTH_DATE.to_string(), dob.to_string()));
@@ -47,7 +47,7 @@ pub async fn read(
 /// `None` when absent (the service decides whether it can do without); a malformed value is
 /// refused here.
 fn birth_date_header(req: &HttpRequest) -> Result<Option<PartialDate>, ApiError> {
-    let Some(value) = req.headers().get(X_SMSP_BIRTH_DATE) else {
+    let Some(value) = req.headers().get(name::X_SMSP_BIRTH_DATE) else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
