@@ -137,7 +137,7 @@ pub fn transport_config(settings: &Settings) -> anyhow::Result<TransportConfig> 
     Ok(TransportConfig {
         url: s.url.clone(),
         client_cert_pem: read("client_cert", &s.client_cert)?,
-        client_key_pem: read("client_key", &s.client_key)?,
+        client_key_pem: read("client_key", &s.client_key)?.into(),
         ca_pem: read("ca_cert", &s.ca_cert)?,
         connect_timeout: Duration::from_millis(s.connect_timeout_ms),
         timeout: Duration::from_millis(s.timeout_ms),

@@ -23,8 +23,9 @@ pub struct TransportConfig {
     pub url: String,
     /// Client certificate chain (PEM) presented for TLS-MA.
     pub client_cert_pem: Vec<u8>,
-    /// Client private key (PEM: PKCS#8, PKCS#1 or SEC1).
-    pub client_key_pem: Vec<u8>,
+    /// Client private key (PEM: PKCS#8, PKCS#1 or SEC1), held as a secret: zeroed on drop and
+    /// never printed.
+    pub client_key_pem: secrecy::SecretSlice<u8>,
     /// The CA bundle that signs SMSP's server certificate; the only roots trusted.
     pub ca_pem: Vec<u8>,
     pub connect_timeout: Duration,
@@ -76,7 +77,7 @@ impl LiveClient {
         if !pem.ends_with(b"\n") {
             pem.push(b'\n');
         }
-        pem.extend_from_slice(&config.client_key_pem);
+        pem.extend_from_slice(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
         let identity = reqwest::Identity::from_pem(&pem)
             .map_err(|e| TransportSetupError::Identity(e.to_string()))?;
         let cas = reqwest::Certificate::from_pem_bundle(&config.ca_pem)
@@ -315,7 +316,7 @@ mod tests {
         let cfg = TransportConfig {
             url: "http://localhost/smsp/pds".into(),
             client_cert_pem: vec![],
-            client_key_pem: vec![],
+            client_key_pem: Vec::new().into(),
             ca_pem: vec![],
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(1),

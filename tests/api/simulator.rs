@@ -535,7 +535,7 @@ async fn clients_without_a_certificate_or_trusting_another_ca_are_refused() {
     // a client certificate from another CA
     let cfg = TransportConfig {
         client_cert_pem: other.client_cert_pem.clone().into_bytes(),
-        client_key_pem: other.client_key_pem.clone().into_bytes(),
+        client_key_pem: other.client_key_pem.clone().into_bytes().into(),
         ..sim.transport_config()
     };
     let err = LiveClient::new(cfg)

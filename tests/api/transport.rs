@@ -54,7 +54,7 @@ async fn a_client_certificate_the_server_does_not_trust_is_refused() {
     let other = PkiSet::generate_named("Untrusted Client CA").unwrap();
     let mut cfg = sim.transport_config();
     cfg.client_cert_pem = other.client_cert_pem.into_bytes();
-    cfg.client_key_pem = other.client_key_pem.into_bytes();
+    cfg.client_key_pem = other.client_key_pem.into_bytes().into();
     let err = call(&LiveClient::new(cfg).unwrap()).await.unwrap_err();
     // rustls reports the peer's alert, or the connection simply closes (rust-stack.md)
     assert!(

@@ -74,7 +74,7 @@ impl TestSim {
         TransportConfig {
             url: self.url.clone(),
             client_cert_pem: self.pki.client_cert_pem.clone().into_bytes(),
-            client_key_pem: self.pki.client_key_pem.clone().into_bytes(),
+            client_key_pem: self.pki.client_key_pem.clone().into_bytes().into(),
             ca_pem: self.pki.ca_pem.clone().into_bytes(),
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
