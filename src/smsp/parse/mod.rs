@@ -3,6 +3,8 @@
 //! client sent (§2.4, §2.5, §4) for the simulator. Neither panics on any input.
 
 mod fault;
+#[cfg(test)]
+mod oracle;
 mod patient;
 mod reader;
 mod reply;

@@ -182,6 +182,16 @@ impl<'d> Element<'d> {
         self.attr(name).map(trim).filter(|v| !v.is_empty())
     }
 
+    /// (local name, has a prefix, value) of every attribute, for the differential test.
+    #[cfg(test)]
+    pub(crate) fn attrs_for_test(self) -> Vec<(&'d str, bool, &'d str)> {
+        let (from, to) = self.node().attrs;
+        self.doc.attrs[from as usize..to as usize]
+            .iter()
+            .map(|a| (&*a.local, a.has_prefix, &*a.value))
+            .collect()
+    }
+
     /// Direct character content, trimmed.
     pub(crate) fn text(self) -> &'d str {
         trim(&self.node().text)

@@ -72,6 +72,8 @@ impl<'a> Scopes<'a> {
                 .unwrap_or(Ns::None)),
             // Pre-bound, and `declare` keeps them so.
             Some("xml" | "xmlns") => Ok(Ns::Other),
+            // `<:a>`: an empty prefix is never bound (it is not the default namespace).
+            Some("") => Err(ParseError::NotXml("undeclared namespace prefix".into())),
             Some(p) => scope
                 .find(|b| b.prefix == p)
                 .and_then(|b| b.ns)
@@ -107,6 +109,8 @@ mod tests {
         s.close(outer);
         assert!(s.resolve(Some("soap")).is_err());
         assert_eq!(s.resolve(Some("xml")).unwrap(), Ns::Other);
+        s.declare("".into(), ns::HL7).unwrap();
+        assert!(s.resolve(Some("")).is_err());
     }
 
     #[test]
