@@ -14,6 +14,7 @@
 #
 # Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; about 3 min + build at 10)
 #        LOG_FILTER=info scripts/bench.sh     (the production log level: one line per request)
+#        SMSP_BRIDGE_BIN=… scripts/bench.sh   (measure another build of the bridge)
 # Needs: wrk and nginx (installed from Debian packages when missing), python3, curl.
 # Prints a table; docs/PERFORMANCE.md has the figures with the date, machine and load.
 set -euo pipefail
@@ -38,7 +39,9 @@ need nginx nginx
 echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "==> release build"
 cargo build --release --quiet --bin smsp-bridge --example smsp_samples
-BIN=target/release/smsp-bridge
+# SMSP_BRIDGE_BIN=/path/to/smsp-bridge measures another build (e.g. an older commit's) with
+# this script; the simulator comes from the same binary, so each run is self-consistent.
+BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 100); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
