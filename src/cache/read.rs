@@ -4,7 +4,6 @@
 //! - without it: a hit only for the principal who traced the patient within the TTL
 //!   (`principal::may_read_without_dob`); anyone else gets the core's 400 MISSING_VALUE.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::entry::{PatientEntry, Value};
@@ -37,22 +36,8 @@ impl CachedService {
             self.store.stats.hit();
             return Ok(read_answer(&entry, CacheStatus::Hit));
         }
-        let ran = AtomicBool::new(false);
-        let fetched = self
-            .store
-            .cache()
-            .try_get_with(key, async {
-                ran.store(true, Ordering::Relaxed);
-                self.fetch_read(request, caller).await
-            })
-            .await;
-        let ran = ran.load(Ordering::Relaxed);
-        self.count_miss(ran);
-        match fetched {
+        match self.coalesce(key, self.fetch_read(request, caller)).await {
             Ok(Value::Patient(entry)) => {
-                if ran {
-                    self.store.maintain().await;
-                }
                 entry.tracers.note(caller, Instant::now());
                 Ok(read_answer(&entry, CacheStatus::Miss))
             }

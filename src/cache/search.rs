@@ -7,7 +7,6 @@
 //! getPatientDetailsByNHSNumber, getPatientDetailsBySearch, getPatientDetails). `_summary=count`
 //! and the getNHSNumber/verifyNHSNumber plans return no patient: BYPASS.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -51,22 +50,8 @@ impl CachedService {
             // Its record was purged, evicted or re-verified: verify the search again.
             self.store.invalidate(&key).await;
         }
-        let ran = AtomicBool::new(false);
-        let fetched = self
-            .store
-            .cache()
-            .try_get_with(key, async {
-                ran.store(true, Ordering::Relaxed);
-                self.fetch_search(request, caller).await
-            })
-            .await;
-        let ran = ran.load(Ordering::Relaxed);
-        self.count_miss(ran);
-        match fetched {
+        match self.coalesce(key, self.fetch_search(request, caller)).await {
             Ok(Value::Search(entry)) => {
-                if ran {
-                    self.store.maintain().await;
-                }
                 entry.patient.tracers.note(caller, Instant::now());
                 Ok(search_answer(&entry, entry.body.clone(), CacheStatus::Miss))
             }

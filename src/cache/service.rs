@@ -6,12 +6,14 @@
 //! `Err`, so an answer that must not be cached (SMSP-0003, no match, …) travels to the waiters
 //! as the `Err` side, `Flight::Uncached`, next to real failures.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::entry::{PatientEntry, SearchEntry};
+use super::entry::{PatientEntry, SearchEntry, Value};
+use super::key::Key;
 use super::store::Store;
 use crate::bridge::{
     Answer, ApiError, CacheStatus, Caller, PatientRecord, PatientService, ReadRequest,
@@ -56,14 +58,32 @@ impl CachedService {
         Self { inner, store }
     }
 
-    /// Counts a request that found nothing cached: it made the SMSP call (`ran`), or it
-    /// waited for a concurrent identical one.
-    pub(super) fn count_miss(&self, ran: bool) {
-        if ran {
+    /// A miss: one `fetch` for all concurrent identical misses of `key` (moka's
+    /// `try_get_with`). Counts this request as the miss that ran the fetch or as a coalesced
+    /// wait, and applies the size bounds once a new entry went in.
+    pub(super) async fn coalesce(
+        &self,
+        key: Key,
+        fetch: impl std::future::Future<Output = Result<Value, Flight>>,
+    ) -> Result<Value, Arc<Flight>> {
+        let ran = AtomicBool::new(false);
+        let fetched = self
+            .store
+            .cache()
+            .try_get_with(key, async {
+                ran.store(true, Ordering::Relaxed);
+                fetch.await
+            })
+            .await;
+        if ran.load(Ordering::Relaxed) {
             self.store.stats.miss();
+            if fetched.is_ok() {
+                self.store.maintain().await;
+            }
         } else {
             self.store.stats.coalesced();
         }
+        fetched
     }
 }
 
