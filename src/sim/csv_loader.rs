@@ -261,14 +261,6 @@ mod tests {
     const HEADER: &str = "Test ref,NHS_NUMBER,DATE_OF_BIRTH,DATE_OF_DEATH,FAMILY_NAME,GIVEN_NAME,OTHER_GIVEN_NAME,TITLE,GENDER,ADDRESS_LINE_1,ADDRESS_LINE_2,ADDRESS_LINE_3,ADDRESS_LINE_4,ADDRESS_LINE_5,PAF_KEY,SENSITIVE_FLAG,PRIMARY_CARE_CODE,REF_ID,POST_CODE,Notes";
 
     #[test]
-    fn csv_parser_handles_quotes_commas_newlines_and_crlf() {
-        let rows =
-            crate::csv_rows::csv_rows("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"x\ny\",z\n").unwrap();
-        assert_eq!(rows[0].1, vec!["a", "b,c", "say \"hi\""]);
-        assert_eq!(rows[1], (2, vec!["x\ny".to_string(), "z".to_string()]));
-    }
-
-    #[test]
     fn opentest_layout_loads_with_words_flags_bad_dobs_and_duplicates() {
         let csv = format!(
             "{HEADER}\n\
