@@ -7,6 +7,7 @@ use futures_util::future::BoxFuture;
 use super::{Answer, ApiError, Caller};
 use crate::domain::{NhsNumber, PartialDate};
 use crate::fhir::{SearchRequest, VerifyRequest};
+use crate::mapping::Tables;
 
 /// `GET /Patient/{id}`: the date of birth is optional here because a layer above the core
 /// (the cache's "same principal traced it" rule) may be able to answer without it.
@@ -37,6 +38,11 @@ pub trait PatientService: Send + Sync + 'static {
 
     /// Base URL clients see (for `fullUrl`s and the CapabilityStatement).
     fn public_base_url(&self) -> &str;
+
+    /// The mapping tables the answers are written with. Requests are read with the same ones
+    /// (`fhir::search::parse_with`), so an overriding `vocabulary.toml` governs both directions
+    /// of a code such as `gender`, never only one.
+    fn tables(&self) -> &Tables;
 }
 
 impl PatientService for super::Bridge {
@@ -66,5 +72,9 @@ impl PatientService for super::Bridge {
 
     fn public_base_url(&self) -> &str {
         super::Bridge::public_base_url(self)
+    }
+
+    fn tables(&self) -> &Tables {
+        super::Bridge::tables(self)
     }
 }

@@ -151,4 +151,8 @@ impl PatientService for CachedService {
     fn public_base_url(&self) -> &str {
         self.inner.public_base_url()
     }
+
+    fn tables(&self) -> &crate::mapping::Tables {
+        self.inner.tables()
+    }
 }

@@ -23,6 +23,7 @@ use super::rules::Rules;
 use super::settings::CompareSettings;
 use crate::bridge::{Answer, ApiError, Caller, PatientService, ReadRequest};
 use crate::fhir::{SearchRequest, VerifyRequest};
+use crate::mapping::{Tables, Vocabulary};
 
 /// Counts of this instance (the Prometheus counters are process-wide; tests read these).
 #[derive(Debug, Default)]
@@ -144,7 +145,12 @@ fn read_sample(answer: &Answer) -> Option<Sample> {
 /// A successful search that names one patient, asked again of PDS with the same parameters. An
 /// NHS-number search (the bridge's `identifier`, which PDS lacks) is compared as a read when the
 /// answer carries the record; identifiers-only and count answers hold no Patient to compare.
-fn search_sample(request: &SearchRequest, answer: &Answer) -> Option<Sample> {
+/// `vocabulary` is the service's: the one the request was read with.
+fn search_sample(
+    request: &SearchRequest,
+    answer: &Answer,
+    vocabulary: &Vocabulary,
+) -> Option<Sample> {
     if answer.status != 200
         || answer.nhs_numbers.len() != 1
         || request.identifiers_only
@@ -160,13 +166,14 @@ fn search_sample(request: &SearchRequest, answer: &Answer) -> Option<Sample> {
         });
     }
     Some(Sample {
-        ask: Ask::Search(pds_search_params(request)),
+        ask: Ask::Search(pds_search_params(request, vocabulary)),
         smsp_body: answer.body.clone(),
     })
 }
 
-/// The FHIR search parameters of `request` (PDS FHIR SPEC §5.1).
-fn pds_search_params(r: &SearchRequest) -> Vec<(String, String)> {
+/// The FHIR search parameters of `request` (PDS FHIR SPEC §5.1). `gender` goes back through
+/// the vocabulary the request was read with, so PDS is asked for the gender the caller named.
+fn pds_search_params(r: &SearchRequest, vocabulary: &Vocabulary) -> Vec<(String, String)> {
     let mut p = Vec::new();
     if let Some(f) = &r.family {
         p.push(("family".to_string(), f.clone()));
@@ -175,8 +182,10 @@ fn pds_search_params(r: &SearchRequest) -> Vec<(String, String)> {
         p.push(("given".to_string(), g.clone()));
     }
     if let Some(g) = r.gender {
-        let fhir = crate::mapping::vocabulary::Vocabulary::embedded().gender_to_fhir(g);
-        p.push(("gender".to_string(), fhir.to_string()));
+        p.push((
+            "gender".to_string(),
+            vocabulary.gender_to_fhir(g).to_string(),
+        ));
     }
     p.push((
         "birthdate".to_string(),
@@ -302,7 +311,8 @@ impl PatientService for ShadowService {
             let asked = self.draw().then(|| request.clone());
             let result = self.inner.search(request, caller).await;
             if let (Some(asked), Ok(answer)) = (&asked, &result) {
-                self.enqueue(search_sample(asked, answer));
+                let vocabulary = &self.inner.tables().vocabulary;
+                self.enqueue(search_sample(asked, answer, vocabulary));
             }
             result
         })
@@ -319,11 +329,16 @@ impl PatientService for ShadowService {
     fn public_base_url(&self) -> &str {
         self.inner.public_base_url()
     }
+
+    fn tables(&self) -> &Tables {
+        self.inner.tables()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Gender;
 
     fn search(q: &str) -> SearchRequest {
         let pairs: Vec<(String, String)> =
@@ -343,7 +358,7 @@ mod tests {
         let Some(Sample {
             ask: Ask::Search(params),
             ..
-        }) = search_sample(&r, &answer(200, &["9990001006"]))
+        }) = search_sample(&r, &answer(200, &["9990001006"]), Vocabulary::embedded())
         else {
             panic!("sampled as a search");
         };
@@ -362,19 +377,52 @@ mod tests {
 
     #[test]
     fn only_answers_naming_one_patient_are_sampled() {
+        let v = Vocabulary::embedded();
         let r = search("family=TWINNING&birthdate=1990-05-05");
         assert!(
-            search_sample(&r, &answer(200, &[])).is_none(),
+            search_sample(&r, &answer(200, &[]), v).is_none(),
             "too many / none"
         );
-        assert!(search_sample(&r, &answer(404, &["9990001006"])).is_none());
+        assert!(search_sample(&r, &answer(404, &["9990001006"]), v).is_none());
         let ids =
             search("family=FAIRWEATHER&gender=male&birthdate=1980-01-15&_elements=identifier");
-        assert!(search_sample(&ids, &answer(200, &["9990001006"])).is_none());
+        assert!(search_sample(&ids, &answer(200, &["9990001006"]), v).is_none());
         // An NHS-number search without the record behind it cannot be compared as a read.
         let by_number = search("identifier=9990001006&birthdate=1980-01-15&family=FAIRWEATHER");
-        assert!(search_sample(&by_number, &answer(200, &["9990001006"])).is_none());
+        assert!(search_sample(&by_number, &answer(200, &["9990001006"]), v).is_none());
         assert!(read_sample(&answer(200, &["9990001006"])).is_some());
         assert!(read_sample(&answer(404, &[])).is_none());
+    }
+
+    #[test]
+    fn pds_is_asked_for_the_gender_the_caller_named_under_an_overriding_vocabulary() {
+        // A site table that swaps the two codes for neither male nor female (SMSP SPEC §0.3).
+        let text = crate::mapping::vocabulary::EMBEDDED_VOCABULARY
+            .replace(
+                "other = \"9\"\nunknown = \"0\"",
+                "other = \"0\"\nunknown = \"9\"",
+            )
+            .replace("\"0\" = \"unknown\"", "\"0\" = \"other\"")
+            .replace("\"9\" = \"other\"", "\"9\" = \"unknown\"");
+        let swapped = Vocabulary::parse(&text, "test vocabulary").unwrap();
+        assert_eq!(swapped.gender_from_fhir("other"), Some(Gender::NotKnown));
+        assert_eq!(swapped.gender_to_fhir(Gender::NotKnown), "other");
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(b"family=KEMPTON&gender=other&birthdate=2001-09-19")
+                .into_owned()
+                .collect();
+        let r = crate::fhir::search::parse_with(&pairs, &swapped).unwrap();
+        let Some(Sample {
+            ask: Ask::Search(params),
+            ..
+        }) = search_sample(&r, &answer(200, &["9990001189"]), &swapped)
+        else {
+            panic!("sampled as a search");
+        };
+        // With the embedded table this would come back as `unknown`.
+        assert!(
+            params.contains(&("gender".to_string(), "other".to_string())),
+            "{params:?}"
+        );
     }
 }

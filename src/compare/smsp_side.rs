@@ -141,7 +141,11 @@ impl SmspSide for InProcess {
                     self.service.read(request, &self.caller).await
                 }
                 CaseRequest::Search { params } => {
-                    match crate::fhir::search::parse(params).map_err(ApiError::from) {
+                    // Read as the HTTP edge reads it: with the service's own vocabulary.
+                    let vocabulary = &self.service.tables().vocabulary;
+                    match crate::fhir::search::parse_with(params, vocabulary)
+                        .map_err(ApiError::from)
+                    {
                         Ok(request) => self.service.search(request, &self.caller).await,
                         Err(e) => Err(e),
                     }

@@ -101,7 +101,9 @@ impl std::fmt::Debug for SearchRequest {
     }
 }
 
-/// Parses with the embedded vocabulary (gender codes).
+/// Parses with the embedded vocabulary (gender codes): for callers without loaded tables
+/// (unit tests, fuzzing). The service parses with its own (`PatientService::tables`), which
+/// `mappings_dir` may override.
 pub fn parse(pairs: &[(String, String)]) -> Result<SearchRequest, RequestError> {
     parse_with(pairs, Vocabulary::embedded())
 }

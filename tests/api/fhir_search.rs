@@ -1,7 +1,8 @@
 //! `GET /Patient?…` over the real stack. Expected shapes: PDS FHIR SPEC §5 (searchset Bundle,
 //! zero matches without `entry`, TOO_MANY_MATCHES as 200) and §7 (validation wording, order).
 
-use crate::helpers::spawn_app;
+use crate::helpers::sim::spawn_sim;
+use crate::helpers::{spawn_app, spawn_app_with};
 use smsp_bridge::smsp::Interaction;
 
 #[tokio::test]
@@ -307,5 +308,59 @@ async fn what_smsp_cannot_serve_is_refused_naming_the_parameter() {
         );
     }
     assert_eq!(app.sim.state.snapshot().total, 0);
+    app.stop().await;
+}
+
+/// An overriding `mappings_dir/vocabulary.toml` governs how a search's `gender` is read as well
+/// as how the answer's is written: here a site table swaps the two codes that are neither male
+/// nor female (SMSP "Sex" 0 Not known, 9 Not specified: SMSP SPEC §0.3). KEMPTON is held with
+/// code 0, so under the override `gender=other` must reach SMSP as 0 and match, and the answer
+/// must say `other` again; read with the embedded table it would be sent as 9 and match nothing.
+#[tokio::test]
+async fn an_overriding_vocabulary_reads_the_search_gender_too() {
+    use smsp_bridge::mapping::vocabulary::EMBEDDED_VOCABULARY;
+    let dir = tempfile::tempdir().unwrap();
+    let swapped = EMBEDDED_VOCABULARY
+        .replace(
+            "other = \"9\"\nunknown = \"0\"",
+            "other = \"0\"\nunknown = \"9\"",
+        )
+        .replace("\"0\" = \"unknown\"", "\"0\" = \"other\"")
+        .replace("\"9\" = \"other\"", "\"9\" = \"unknown\"");
+    assert_ne!(
+        swapped, EMBEDDED_VOCABULARY,
+        "the override changes the table"
+    );
+    std::fs::write(dir.path().join("vocabulary.toml"), swapped).unwrap();
+    let mappings = dir.path().to_path_buf();
+    let app = spawn_app_with(spawn_sim().await, move |s| {
+        s.mappings_dir = Some(mappings);
+    })
+    .await;
+
+    let r = app
+        .get(
+            "/Patient?family=KEMPTON&gender=other&birthdate=2001-09-19",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["total"], 1, "{}", r.json);
+    let patient = &r.json["entry"][0]["resource"];
+    assert_eq!(patient["id"], "9990001189");
+    assert_eq!(patient["gender"], "other");
+    // `unknown` now means code 9, which KEMPTON is not.
+    let r = app
+        .get(
+            "/Patient?family=KEMPTON&gender=unknown&birthdate=2001-09-19",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["total"], 0, "{}", r.json);
+    assert_eq!(
+        app.sim.state.count(Interaction::GetPatientDetailsBySearch),
+        2
+    );
     app.stop().await;
 }

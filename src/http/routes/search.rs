@@ -19,7 +19,11 @@ pub async fn search(
     let result = async {
         let meta = RequestMeta::from_request(&req)?;
         require_json(&req, format_param(&pairs))?;
-        let request = crate::fhir::search::parse(&pairs).map_err(ApiError::from)?;
+        // The service's vocabulary, not the embedded one: `gender` is read with the table the
+        // answer's `gender` is written with (`mappings_dir` may override it).
+        let vocabulary = &service.tables().vocabulary;
+        let request =
+            crate::fhir::search::parse_with(&pairs, vocabulary).map_err(ApiError::from)?;
         service.search(request, &caller(&req, &meta)).await
     }
     .await;
