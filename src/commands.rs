@@ -11,7 +11,7 @@ use crate::startup::Application;
 /// `serve`: load and check the configuration, then run until SIGTERM/Ctrl-C.
 pub async fn serve(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_file).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    crate::telemetry::init(settings.log.format, &settings.log.filter);
+    let _logs = crate::telemetry::init(settings.log.format, &settings.log.filter);
     let problems = config::check(&settings);
     if !problems.is_empty() {
         for p in &problems {
@@ -53,7 +53,7 @@ pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 /// `demo`: certificates, simulator and bridge in one process, with curls to paste.
 pub async fn demo(listen: &str, sim_listen: &str) -> anyhow::Result<ExitCode> {
-    crate::telemetry::init(LogFormat::Pretty, "info");
+    let _logs = crate::telemetry::init(LogFormat::Pretty, "info");
     let dir = std::env::temp_dir().join(format!("smsp-bridge-demo-{}", std::process::id()));
     let paths = crate::pki::generate_into(&dir).context("cannot generate demo certificates")?;
     let pki = crate::pki::PkiSet::load(&dir)?;

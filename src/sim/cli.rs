@@ -86,11 +86,15 @@ impl SimArgs {
 
 /// Runs the simulator until Ctrl-C.
 pub async fn run_cli(args: SimArgs) -> anyhow::Result<ExitCode> {
+    // The same off-thread writer as the bridge's (telemetry::logs): load runs measure the
+    // bridge against nginx in front of this simulator, so its logging must not weigh on either.
+    let (out, _log_writer) = crate::telemetry::writer(std::io::stdout());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(out)
         .try_init();
     let knobs = args.knobs();
     if let Err(e) = knobs.validate() {

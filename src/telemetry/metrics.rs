@@ -53,9 +53,14 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 /// `GET /metrics` in the Prometheus text format.
 pub async fn render() -> HttpResponse {
     match install() {
-        Some(h) => HttpResponse::Ok()
-            .content_type("text/plain; version=0.0.4")
-            .body(h.render()),
+        Some(h) => {
+            // The log writer counts its own drops; published when scraped.
+            metrics::counter!("smsp_bridge_log_lines_dropped_total")
+                .absolute(super::dropped_lines() as u64);
+            HttpResponse::Ok()
+                .content_type("text/plain; version=0.0.4")
+                .body(h.render())
+        }
         None => HttpResponse::ServiceUnavailable().finish(),
     }
 }

@@ -37,6 +37,7 @@ async fn metrics_expose_every_family_after_traffic() {
         "smsp_bridge_http_requests_in_flight",
         "smsp_bridge_smsp_calls_total",
         "smsp_bridge_smsp_call_duration_seconds_bucket",
+        "smsp_bridge_log_lines_dropped_total",
     ] {
         assert!(text.contains(family), "{family} missing from /metrics");
     }
@@ -100,10 +101,11 @@ async fn status_follows_smsp_availability() {
 }
 
 /// SIGTERM under load (issue 7): the server stops accepting, the requests in flight finish
-/// with their answers, the process exits cleanly and every answer has its audit record.
+/// with their answers, the process exits cleanly and every answer has its audit record — and
+/// its log line: the log writer's queue is written out before the process exits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
-    use crate::security::kill9::{config, serve};
+    use crate::security::kill9::{config, serve_logged};
     use crate::security::support::{
         audit_records, audit_verify, basic, sim, users_file, DOB, READ,
     };
@@ -116,7 +118,7 @@ async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
     let users = users_file(dir.path(), &[("ops", "ops-password-1", &["read"])]);
     let audit = dir.path().join("audit");
     let cfg = config(dir.path(), &sim, &users, &audit);
-    let (mut child, port) = serve(&cfg);
+    let (mut child, port, log) = serve_logged(&cfg);
     let url = format!("http://127.0.0.1:{port}/personal-demographics/FHIR/R4{READ}");
     let auth = basic("ops", "ops-password-1");
     let http = reqwest::Client::new();
@@ -183,6 +185,23 @@ async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
                 .iter()
                 .any(|r| r["request_id"] == rid.as_str() && r["status"] == 200),
             "answered request {rid} has no audit record"
+        );
+    }
+    let log: Vec<serde_json::Value> = log
+        .join()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("every log line is one whole JSON object"))
+        .collect();
+    for rid in &answered {
+        assert!(
+            log.iter().any(|l| l["message"] == "request completed"
+                && l["span"]["request_id"] == rid.as_str()
+                && l["route"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("/Patient/{id}"))
+                && l["status"] == 200),
+            "answered request {rid} has no log line"
         );
     }
     sim.stop().await;

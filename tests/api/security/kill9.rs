@@ -54,6 +54,13 @@ max_file_bytes = 50000
 
 /// Starts `serve` and returns it with its port (read from its "serving" log line).
 pub(crate) fn serve(config: &Path) -> (Child, u16) {
+    let (child, port, _log) = serve_logged(config);
+    (child, port)
+}
+
+/// `serve`, also handing back everything the process writes to stdout (its log), available
+/// once stdout closes — when the process has exited.
+pub(crate) fn serve_logged(config: &Path) -> (Child, u16, std::thread::JoinHandle<Vec<String>>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--config", config.to_str().unwrap()])
         .env_remove("RUST_LOG")
@@ -63,20 +70,21 @@ pub(crate) fn serve(config: &Path) -> (Child, u16) {
         .expect("serve starts");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
+    let log = std::thread::spawn(move || {
+        let mut lines = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !sent && line.contains("smsp-bridge serving") {
+            if line.contains("smsp-bridge serving") {
                 let v: serde_json::Value = serde_json::from_str(&line).unwrap();
                 let _ = tx.send(v["port"].as_u64().unwrap() as u16);
-                sent = true;
             }
+            lines.push(line);
         }
+        lines
     });
     let port = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("serve reports its port");
-    (child, port)
+    (child, port, log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,0 +1,124 @@
+//! Logging set-up. Logs never carry patient data: request spans hold only the request id,
+//! method and route *pattern* (never the path or query, which contain NHS numbers and names).
+//!
+//! Lines are written off the request path. The HTTP workers format each line and hand it to a
+//! queue; one `log-writer` thread writes the queue to stdout in batches. Writing every line
+//! with its own `write` system call on the worker that served the request cost more than half
+//! of a cache hit's throughput (issue 9, docs/PERFORMANCE.md). When stdout cannot keep up —
+//! a stalled log shipper, say — lines beyond the queue are dropped rather than stalling patient
+//! traffic, and counted in `smsp_bridge_log_lines_dropped_total`.
+
+use std::io::{BufWriter, Write};
+use std::sync::OnceLock;
+
+use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+use crate::config::LogFormat;
+
+/// Lines the queue holds before it drops: at the bridge's peak rate (about 100 000 requests a
+/// second on 2 cores, one line each) a second of a stalled stdout.
+const QUEUE_LINES: usize = 128_000;
+
+/// The writer thread's buffer: many lines per `write` when they come quickly; flushed whenever
+/// the queue is empty, so a quiet service's lines are not held back.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Keeps the log writer running; dropping it writes out what is queued (at shutdown).
+#[must_use = "logs queued when the guard is dropped are written out, then logging stops"]
+pub struct LogGuard {
+    _writer: Option<WorkerGuard>,
+}
+
+static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
+
+/// Lines dropped because the queue was full, since start-up (0 before `init`).
+pub fn dropped_lines() -> usize {
+    DROPPED.get().map_or(0, ErrorCounter::dropped_lines)
+}
+
+/// The queue and its writer thread in front of `out`.
+pub fn writer<W: Write + Send + 'static>(out: W) -> (NonBlocking, WorkerGuard) {
+    NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(QUEUE_LINES)
+        .thread_name("log-writer")
+        .finish(BufWriter::with_capacity(BATCH_BYTES, out))
+}
+
+/// Installs the global subscriber once, writing to stdout; later calls (tests) are ignored and
+/// get a guard that holds nothing.
+pub fn init(format: LogFormat, filter: &str) -> LogGuard {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
+    let (out, guard) = writer(std::io::stdout());
+    let errors = out.error_counter();
+    let registry = tracing_subscriber::registry().with(filter);
+    let installed = match format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_writer(out),
+            )
+            .try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().compact().with_writer(out))
+            .try_init(),
+    };
+    match installed {
+        Ok(()) => {
+            let _ = DROPPED.set(errors);
+            LogGuard {
+                _writer: Some(guard),
+            }
+        }
+        Err(_) => LogGuard { _writer: None },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Every line logged before the guard is dropped reaches the output whole and in order,
+    /// although the writer batches them: dropping the guard is what shutdown relies on.
+    #[test]
+    fn queued_lines_are_written_whole_when_the_guard_drops() {
+        let sink = Sink::default();
+        let (out, guard) = writer(sink.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(out)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..5_000 {
+                tracing::info!(n = i, "request completed");
+            }
+        });
+        drop(guard);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 5_000);
+        for (i, line) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["n"], i);
+        }
+    }
+}
