@@ -1,6 +1,8 @@
 //! `GET /Patient/{id}` → getPatientDetailsByNHSNumber.
 
-use super::{outcome_answer, trace_of, Answer, ApiError, Bridge, Caller, ReadRequest};
+use super::{
+    outcome_answer, trace_of, Answer, ApiError, Bridge, Caller, PatientRecord, ReadRequest,
+};
 use crate::fhir::SpineCode;
 use crate::mapping::{patient::to_fhir, read_plan, CallContext, OutcomeResult, View};
 use crate::smsp::ResponseBody;
@@ -25,12 +27,13 @@ impl Bridge {
                 // DEMOG-0017: the record comes back under the superseding number (PDS SPEC §4).
                 let resource = to_fhir(&patient, &self.tables, View::Read);
                 let answer = Answer::json(200, &resource)?;
-                let body = answer.body.clone();
+                // The answer is the READ view: layers above reuse its bytes, not a second render.
+                let record = PatientRecord::rendered(patient.nhs_number, answer.body.clone());
                 Ok(answer
                     .with_warning(row.warning.as_deref())
                     .with_trace(trace)
                     .disclosing(patient.nhs_number.to_string())
-                    .with_record(patient.nhs_number, body))
+                    .with_record(record))
             }
             (OutcomeResult::Data, _) => {
                 let mut e = ApiError::internal("SMSP reported success but returned no patient");

@@ -1,7 +1,7 @@
 //! `GET /Patient?…` → verifyNHSNumber, getNHSNumber, getPatientDetailsByNHSNumber,
 //! getPatientDetailsBySearch or getPatientDetails, as `mapping::plan` decides.
 
-use super::{outcome_answer, trace_of, Answer, ApiError, Bridge, Caller};
+use super::{outcome_answer, trace_of, Answer, ApiError, Bridge, Caller, PatientRecord};
 use crate::fhir::bundle::{count_only, searchset};
 use crate::fhir::SearchRequest;
 use crate::mapping::patient::{hidden_from_search, identifiers_only, to_fhir};
@@ -33,8 +33,9 @@ impl Bridge {
             }
             OutcomeResult::Outcome => outcome_answer(row, trace),
             OutcomeResult::Data => {
-                // The READ view of a returned record, for layers above the core (the cache:
-                // a DOB-less read after this search gets what a read would, issue 4).
+                // The returned record, for layers above the core (the cache: a DOB-less read
+                // after this search gets what a read would, issue 4). Its READ view is rendered
+                // only by a layer that keeps it: with the cache off, a search renders one view.
                 let mut record = None;
                 let found = match call.response.body {
                     // `_summary=count` with an NHS number: verifyNHSNumber's VI says 1 or 0.
@@ -52,14 +53,15 @@ impl Bridge {
                         );
                     }
                     ResponseBody::PatientDetails(p) => p.map(|p| {
-                        if !request.summary_count {
-                            record = Some((p.nhs_number, to_fhir(&p, &self.tables, View::Read)));
-                        }
-                        if request.identifiers_only {
+                        let found = if request.identifiers_only {
                             identifiers_only(&p.nhs_number)
                         } else {
                             to_fhir(&p, &self.tables, View::Search)
+                        };
+                        if !request.summary_count {
+                            record = Some(PatientRecord::deferred(p.into(), self.tables.clone()));
                         }
+                        found
                     }),
                 };
                 let Some(patient) = found else {
@@ -76,12 +78,61 @@ impl Bridge {
                     .with_warning(row.warning.as_deref())
                     .with_trace(trace)
                     .disclosing(id);
-                if let Some((nhs_number, read_view)) = record {
-                    let read_body = Answer::json(200, &read_view)?.body;
-                    answer = answer.with_record(nhs_number, read_body);
+                if let Some(record) = record {
+                    answer = answer.with_record(record);
                 }
                 Ok(answer)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::bridge::ReadRequest;
+    use crate::config::Settings;
+    use crate::domain::{NhsNumber, PartialDate};
+    use crate::mapping::Tables;
+    use crate::sim::InProcessClient;
+
+    fn bridge() -> Bridge {
+        Bridge::new(
+            Arc::new(InProcessClient::builtin()),
+            Arc::new(Tables::embedded().unwrap()),
+            &Settings::default(),
+        )
+    }
+
+    /// A search renders the SEARCH view only; the READ view of the record it found is left to
+    /// the layer that keeps it (the cache), and is then byte for byte what a read answers.
+    #[tokio::test]
+    async fn a_search_defers_the_read_view_and_it_renders_as_a_read_would() {
+        let bridge = bridge();
+        let caller = Caller::anonymous(Some("Y12345".into()));
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(b"family=FAIRWEATHER&gender=male&birthdate=1980-01-15")
+                .into_owned()
+                .collect();
+        let request = crate::fhir::search::parse(&pairs).unwrap();
+        let found = bridge.search(request, &caller).await.unwrap();
+        let record = found
+            .record
+            .expect("a search that found a patient carries its record");
+        assert!(!record.is_rendered(), "no READ view rendered by the search");
+
+        let read = ReadRequest {
+            nhs_number: NhsNumber::parse("9990001006").unwrap(),
+            birth_date: Some(PartialDate::full(1980, 1, 15).unwrap()),
+        };
+        let read = bridge.read(read, &caller).await.unwrap();
+        assert_eq!(record.nhs_number, NhsNumber::parse("9990001006").unwrap());
+        assert_eq!(record.read_body().unwrap(), read.body);
+        // A read carries its own answer as the record: nothing is rendered twice.
+        let read_record = read.record.expect("a read carries its record");
+        assert!(read_record.is_rendered());
+        assert_eq!(read_record.read_body().unwrap(), read.body);
     }
 }

@@ -66,39 +66,41 @@ impl CachedService {
                 linked: None,
             });
         };
-        let entry = |record: &crate::bridge::PatientRecord| {
-            PatientEntry::new(
-                record.nhs_number,
-                dob,
-                record.read_body.clone(),
-                trace.clone(),
-            )
-        };
-        match verdict(&answer) {
-            Verdict::Verified(record) if record.nhs_number == nhs_number => {
-                let entry = entry(record);
-                // A concurrent search may have stored this record meanwhile: keep its tracers.
-                if let Some(old) = self.store.patient(nhs_number, dob).await {
-                    entry.tracers.merge_from(&old.tracers);
-                }
-                self.store.index(&entry).await;
-                self.store.stats.insert();
-                Ok(Value::Patient(std::sync::Arc::new(entry)))
-            }
-            // Superseded (or, defensively, a record under another number): cached under the
-            // record's own number only, so the old number always reaches SMSP.
-            Verdict::Verified(record) | Verdict::Superseded(record) => {
-                let linked = self.store.insert_patient(entry(record)).await;
-                self.store.maintain().await;
-                Err(Flight::Uncached {
+        let (record, superseded) = match verdict(&answer) {
+            Verdict::Verified(record) => (record, false),
+            Verdict::Superseded(record) => (record, true),
+            Verdict::Never => {
+                return Err(Flight::Uncached {
                     answer,
-                    linked: Some(linked),
+                    linked: None,
                 })
             }
-            Verdict::Never => Err(Flight::Uncached {
+        };
+        // Already rendered on this path (a read answers with the READ view itself).
+        let Ok(body) = record.read_body() else {
+            return Err(Flight::Uncached {
                 answer,
                 linked: None,
-            }),
+            });
+        };
+        let entry = PatientEntry::new(record.nhs_number, dob, body, trace);
+        if !superseded && entry.nhs_number == nhs_number {
+            // A concurrent search may have stored this record meanwhile: keep its tracers.
+            if let Some(old) = self.store.patient(nhs_number, dob).await {
+                entry.tracers.merge_from(&old.tracers);
+            }
+            self.store.index(&entry).await;
+            self.store.stats.insert();
+            Ok(Value::Patient(std::sync::Arc::new(entry)))
+        } else {
+            // Superseded (or, defensively, a record under another number): cached under the
+            // record's own number only, so the old number always reaches SMSP.
+            let linked = self.store.insert_patient(entry).await;
+            self.store.maintain().await;
+            Err(Flight::Uncached {
+                answer,
+                linked: Some(linked),
+            })
         }
     }
 }

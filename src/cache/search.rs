@@ -74,25 +74,33 @@ impl CachedService {
                 linked: None,
             });
         };
-        let record = match verdict(&answer) {
+        let (record, verified) = match verdict(&answer) {
             Verdict::Never => {
                 return Err(Flight::Uncached {
                     answer,
                     linked: None,
                 })
             }
-            Verdict::Verified(r) | Verdict::Superseded(r) => r,
+            Verdict::Verified(r) => (r, true),
+            Verdict::Superseded(r) => (r, false),
+        };
+        // The core deferred the READ view: it is rendered here, where it is stored, for the
+        // DOB-less read this search entitles its principal to (`principal`).
+        let Ok(read_body) = record.read_body() else {
+            return Err(Flight::Uncached {
+                answer,
+                linked: None,
+            });
         };
         let patient = self
             .store
             .insert_patient(PatientEntry::new(
                 record.nhs_number,
                 dob,
-                record.read_body.clone(),
+                read_body,
                 trace.clone(),
             ))
             .await;
-        let verified = matches!(verdict(&answer), Verdict::Verified(_));
         let names_it = answer
             .nhs_numbers
             .iter()
@@ -152,5 +160,37 @@ mod tests {
         assert!(cacheable(&r));
         r.summary_count = true; // verifyNHSNumber
         assert!(!cacheable(&r));
+    }
+
+    /// Issue 4: the principal who searched reads without a date of birth and gets exactly the
+    /// bytes a read with one returns, although the core left the READ view for the cache to
+    /// render when it stored the record.
+    #[tokio::test]
+    async fn a_dob_less_read_after_a_search_is_the_read_view_byte_for_byte() {
+        use crate::bridge::{Bridge, PatientService, ReadRequest};
+        let core: Arc<dyn PatientService> = Arc::new(Bridge::new(
+            Arc::new(crate::sim::InProcessClient::builtin()),
+            Arc::new(crate::mapping::Tables::embedded().unwrap()),
+            &crate::config::Settings::default(),
+        ));
+        let layer =
+            super::super::CacheLayer::build(core.clone(), &super::super::CacheSettings::default())
+                .unwrap();
+        let caller = Caller::anonymous(Some("Y12345".into()));
+        let s = layer.service.search(request(), &caller).await.unwrap();
+        assert_eq!(s.cache, CacheStatus::Miss);
+        let oliver = NhsNumber::parse("9990001006").unwrap();
+        let without_dob = ReadRequest {
+            nhs_number: oliver,
+            birth_date: None,
+        };
+        let hit = layer.service.read(without_dob, &caller).await.unwrap();
+        assert_eq!(hit.cache, CacheStatus::Hit);
+        let with_dob = ReadRequest {
+            nhs_number: oliver,
+            birth_date: Some(PartialDate::full(1980, 1, 15).unwrap()),
+        };
+        let read = core.read(with_dob, &caller).await.unwrap();
+        assert_eq!(hit.body, read.body);
     }
 }

@@ -103,10 +103,7 @@ pub(super) fn read_answer(entry: &PatientEntry, cache: CacheStatus) -> Answer {
 /// The record a cached answer rests on, as the core attaches it (layers above, such as the
 /// shadow comparison, treat hits and misses alike).
 fn record_of(entry: &PatientEntry) -> PatientRecord {
-    PatientRecord {
-        nhs_number: entry.nhs_number,
-        read_body: entry.body.clone(),
-    }
+    PatientRecord::rendered(entry.nhs_number, entry.body.clone())
 }
 
 /// A search answered from a cached searchset.

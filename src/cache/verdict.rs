@@ -52,10 +52,10 @@ mod tests {
                 outcome: outcome.into(),
             });
         if record {
-            a = a.with_record(
+            a = a.with_record(PatientRecord::rendered(
                 NhsNumber::parse("9990001006").unwrap(),
                 Bytes::from_static(b"{}"),
-            );
+            ));
         }
         a
     }

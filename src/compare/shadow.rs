@@ -162,7 +162,7 @@ fn search_sample(
         let record = answer.record.as_ref()?;
         return Some(Sample {
             ask: Ask::Read(record.nhs_number.to_string()),
-            smsp_body: record.read_body.clone(),
+            smsp_body: record.read_body().ok()?,
         });
     }
     Some(Sample {
