@@ -67,14 +67,6 @@ impl Bridge {
         }
     }
 
-    pub fn public_base_url(&self) -> &str {
-        &self.public_base_url
-    }
-
-    pub fn tables(&self) -> &Tables {
-        &self.tables
-    }
-
     /// `urn:nhs-uk:identity:ods:<ODS>:<user>` (SMSP SPEC §2.5, MSCA-AUD-04).
     fn audit_identity(&self, caller: &Caller) -> AuditIdentity {
         let ods = caller.ods.as_deref().unwrap_or(&self.default_ods);

@@ -112,11 +112,9 @@ mod tests {
     async fn a_search_defers_the_read_view_and_it_renders_as_a_read_would() {
         let bridge = bridge();
         let caller = Caller::anonymous(Some("Y12345".into()));
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(b"family=FAIRWEATHER&gender=male&birthdate=1980-01-15")
-                .into_owned()
-                .collect();
-        let request = crate::fhir::search::parse(&pairs).unwrap();
+        let request =
+            crate::fhir::search::parse_str("family=FAIRWEATHER&gender=male&birthdate=1980-01-15")
+                .unwrap();
         let found = bridge.search(request, &caller).await.unwrap();
         let record = found
             .record

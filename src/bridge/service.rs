@@ -71,10 +71,10 @@ impl PatientService for super::Bridge {
     }
 
     fn public_base_url(&self) -> &str {
-        super::Bridge::public_base_url(self)
+        &self.public_base_url
     }
 
     fn tables(&self) -> &Tables {
-        super::Bridge::tables(self)
+        &self.tables
     }
 }

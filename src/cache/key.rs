@@ -100,18 +100,12 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// The base every test varies one field of.
     fn request() -> SearchRequest {
-        SearchRequest {
-            family: Some("Fairweather".into()),
-            given: Some("Oliver".into()),
-            gender: Some(Gender::Male),
-            birth_date: PartialDate::full(1980, 1, 15).unwrap(),
-            postcode: Some("LS11 5PZ".into()),
-            nhs_number: None,
-            identifiers_only: false,
-            summary_count: false,
-            format: None,
-        }
+        crate::fhir::search::parse_str(
+            "family=Fairweather&given=Oliver&gender=male&birthdate=1980-01-15&address-postalcode=LS11%205PZ",
+        )
+        .unwrap()
     }
 
     #[test]

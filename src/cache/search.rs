@@ -123,43 +123,41 @@ impl CachedService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Gender, NhsNumber, PartialDate};
+    use crate::domain::{NhsNumber, PartialDate};
 
-    fn request() -> SearchRequest {
-        SearchRequest {
-            family: Some("Fairweather".into()),
-            given: None,
-            gender: Some(Gender::Male),
-            birth_date: PartialDate::full(1980, 1, 15).unwrap(),
-            postcode: None,
-            nhs_number: None,
-            identifiers_only: false,
-            summary_count: false,
-            format: None,
-        }
+    fn search(query: &str) -> SearchRequest {
+        crate::fhir::search::parse_str(query).unwrap()
     }
 
     #[test]
     fn only_searches_that_return_a_record_are_consulted() {
-        assert!(cacheable(&request()));
-        let mut r = request();
-        r.gender = None; // getPatientDetails
-        assert!(cacheable(&r));
-        r.identifiers_only = true; // still getPatientDetails (no gender)
-        assert!(cacheable(&r));
-        let mut r = request();
-        r.identifiers_only = true; // getNHSNumber: a number, no record
-        assert!(!cacheable(&r));
-        let mut r = request();
-        r.summary_count = true;
-        assert!(!cacheable(&r));
-        let mut r = request();
-        r.family = None;
-        r.gender = None;
-        r.nhs_number = Some(NhsNumber::parse("9990001006").unwrap()); // by number
-        assert!(cacheable(&r));
-        r.summary_count = true; // verifyNHSNumber
-        assert!(!cacheable(&r));
+        for (query, consulted) in [
+            // getPatientDetailsBySearch
+            ("family=Fairweather&gender=male&birthdate=1980-01-15", true),
+            // getPatientDetails (no gender), also when only identifiers are asked for
+            ("family=Fairweather&birthdate=1980-01-15", true),
+            (
+                "family=Fairweather&birthdate=1980-01-15&_elements=identifier",
+                true,
+            ),
+            // getNHSNumber: a number, no record
+            (
+                "family=Fairweather&gender=male&birthdate=1980-01-15&_elements=identifier",
+                false,
+            ),
+            (
+                "family=Fairweather&gender=male&birthdate=1980-01-15&_summary=count",
+                false,
+            ),
+            // by number: getPatientDetailsByNHSNumber; with a count, verifyNHSNumber
+            ("identifier=9990001006&birthdate=1980-01-15", true),
+            (
+                "identifier=9990001006&birthdate=1980-01-15&_summary=count",
+                false,
+            ),
+        ] {
+            assert_eq!(cacheable(&search(query)), consulted, "{query}");
+        }
     }
 
     /// Issue 4: the principal who searched reads without a date of birth and gets exactly the
@@ -177,7 +175,8 @@ mod tests {
             super::super::CacheLayer::build(core.clone(), &super::super::CacheSettings::default())
                 .unwrap();
         let caller = Caller::anonymous(Some("Y12345".into()));
-        let s = layer.service.search(request(), &caller).await.unwrap();
+        let oliver_search = search("family=FAIRWEATHER&gender=male&birthdate=1980-01-15");
+        let s = layer.service.search(oliver_search, &caller).await.unwrap();
         assert_eq!(s.cache, CacheStatus::Miss);
         let oliver = NhsNumber::parse("9990001006").unwrap();
         let without_dob = ReadRequest {

@@ -222,10 +222,7 @@ fn case_from(line: usize, cells: &[(&str, String)]) -> anyhow::Result<Case> {
     }
     let mut params: Vec<(String, String)> = Vec::new();
     if let Some(q) = &query {
-        params.extend(
-            form_urlencoded::parse(q.trim_start_matches('?').as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned())),
-        );
+        params.extend(crate::fhir::query_pairs(q.trim_start_matches('?')));
     }
     params.extend(search);
     if let Some(dob) = birth_date {

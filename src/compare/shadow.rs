@@ -341,9 +341,7 @@ mod tests {
     use crate::domain::Gender;
 
     fn search(q: &str) -> SearchRequest {
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(q.as_bytes()).into_owned().collect();
-        crate::fhir::search::parse(&pairs).unwrap()
+        crate::fhir::search::parse_str(q).unwrap()
     }
 
     fn answer(status: u16, numbers: &[&str]) -> Answer {
@@ -407,10 +405,7 @@ mod tests {
         let swapped = Vocabulary::parse(&text, "test vocabulary").unwrap();
         assert_eq!(swapped.gender_from_fhir("other"), Some(Gender::NotKnown));
         assert_eq!(swapped.gender_to_fhir(Gender::NotKnown), "other");
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(b"family=KEMPTON&gender=other&birthdate=2001-09-19")
-                .into_owned()
-                .collect();
+        let pairs = crate::fhir::query_pairs("family=KEMPTON&gender=other&birthdate=2001-09-19");
         let r = crate::fhir::search::parse_with(&pairs, &swapped).unwrap();
         let Some(Sample {
             ask: Ask::Search(params),

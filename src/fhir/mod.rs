@@ -31,3 +31,12 @@ pub use verify::VerifyRequest;
 
 /// The media type PDS answers with (PDS FHIR SPEC §3).
 pub const FHIR_JSON: &str = "application/fhir+json";
+
+/// A query string as ordered name/value pairs, percent-decoded and with repeats kept: the input
+/// `search::parse` and `verify::parse_query` take, read the same way wherever it comes from (the
+/// HTTP edge, compare cases, tests).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}

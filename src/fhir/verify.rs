@@ -210,7 +210,7 @@ mod tests {
     use serde_json::json;
 
     fn q(s: &str) -> Vec<(String, String)> {
-        form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+        crate::fhir::query_pairs(s)
     }
 
     fn body(v: serde_json::Value) -> Vec<u8> {

@@ -434,15 +434,9 @@ mod tests {
                 "meta": {"tag": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
                     "code": "SUBSETTED", "display": "subsetted"}]}})
         );
-        let pairs = |s: &str| -> Vec<(String, String)> {
-            form_urlencoded::parse(s.as_bytes()).into_owned().collect()
-        };
-        let with_postcode = crate::fhir::search::parse(&pairs(
-            "family=Smythe&birthdate=2005-06-16&address-postalcode=LS1",
-        ))
-        .unwrap();
-        let without =
-            crate::fhir::search::parse(&pairs("family=Smythe&birthdate=2005-06-16")).unwrap();
+        let search = |q: &str| crate::fhir::search::parse_str(q).unwrap();
+        let with_postcode = search("family=Smythe&birthdate=2005-06-16&address-postalcode=LS1");
+        let without = search("family=Smythe&birthdate=2005-06-16");
         let restricted = domain::Patient::new(nhs());
         assert!(hidden_from_search(&with_postcode, &restricted));
         assert!(!hidden_from_search(&without, &restricted));

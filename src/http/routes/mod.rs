@@ -10,9 +10,7 @@ pub mod verify;
 
 /// The query string as ordered name/value pairs (repeats kept, percent-decoding done).
 pub(crate) fn query_pairs(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
-    form_urlencoded::parse(req.query_string().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    crate::fhir::query_pairs(req.query_string())
 }
 
 /// `_format`, which the edge handles itself.

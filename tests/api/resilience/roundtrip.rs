@@ -87,10 +87,7 @@ fn through_url(pairs: &[(&str, String)]) -> Vec<(String, String)> {
     for (k, v) in pairs {
         ser.append_pair(k, v);
     }
-    let encoded = ser.finish();
-    form_urlencoded::parse(encoded.as_bytes())
-        .into_owned()
-        .collect()
+    smsp_bridge::fhir::query_pairs(&ser.finish())
 }
 
 /// Builds the envelope the bridge would send and reads it as the simulator does.
