@@ -1,4 +1,5 @@
-//! Bearer JWTs: HS256 with a secret file, ES256 with a JWKS file, and a JWKS URL (cached).
+//! Bearer JWTs: HS256 with a secret file, ES256 and RS256 with a JWKS file, and a JWKS URL
+//! (cached).
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -50,6 +51,38 @@ fn es256(claims: &Value, pem: &str, kid: &str) -> String {
         &header,
         claims,
         &EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A 2048-bit RSA key generated for the test run (no key is committed): its PKCS#8 PEM and its
+/// public JWK. `n` and `e` are unsigned big-endian integers in base64url without leading zero
+/// octets (RFC 7518 §6.3.1); DER keeps a leading zero when the top bit is set, so it is dropped.
+fn rsa_key(kid: &str) -> (String, Value) {
+    use x509_parser::prelude::FromDer;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    // PKCS#1 RSAPublicKey (RFC 8017 §A.1.1): SEQUENCE { modulus, publicExponent }.
+    let (_, public) =
+        x509_parser::public_key::RSAPublicKey::from_der(key.public_key_raw()).unwrap();
+    let strip = |b: &[u8]| -> Vec<u8> {
+        let first = b.iter().position(|&x| x != 0).unwrap_or(b.len() - 1);
+        b[first..].to_vec()
+    };
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let n = strip(public.modulus);
+    assert_eq!(n.len(), 256, "a 2048-bit modulus");
+    let jwk = json!({"kty": "RSA", "n": b64(&n), "e": b64(&strip(public.exponent)),
+        "kid": kid, "alg": "RS256", "use": "sig"});
+    (key.serialize_pem(), jwk)
+}
+
+fn rs256(claims: &Value, pem: &str, kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
     )
     .unwrap()
 }
@@ -152,6 +185,39 @@ async fn es256_with_a_jwks_file() {
     let confused = jsonwebtoken::encode(&header, &c, &EncodingKey::from_secret(b"x")).unwrap();
     let r = get_as(&app, READ, Some(&bearer(&confused)), &[DOB]).await;
     assert_eq!(r.status, 401);
+    app.stop().await;
+}
+
+/// RS256, the algorithm most identity providers sign with, through the same JWKS file as ES256:
+/// a token signed by the published key is accepted; one signed by another RSA key under the same
+/// `kid`, or naming a key of another family, is 401 with PDS's OperationOutcome (PDS FHIR SPEC §7).
+#[tokio::test]
+async fn rs256_with_a_jwks_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pem, jwk) = rsa_key("rsa-1");
+    let (other_pem, _) = rsa_key("rsa-1");
+    let (_, ec_jwk) = ec_key("ec-1");
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, json!({"keys": [jwk, ec_jwk]}).to_string()).unwrap();
+    let app = spawn_bearer(dir.path(), move |s| {
+        s.security.bearer.jwks_file = Some(jwks);
+    })
+    .await;
+    let c = claims("u-250", &["read"]);
+    let r = get_as(&app, READ, Some(&bearer(&rs256(&c, &pem, "rsa-1"))), &[DOB]).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["resourceType"], "Patient");
+    // same kid, another RSA key: ill-signed
+    let forged = rs256(&c, &other_pem, "rsa-1");
+    let r = get_as(&app, READ, Some(&bearer(&forged)), &[DOB]).await;
+    assert_401(
+        &r,
+        "Invalid Access Token",
+        "Bearer realm=\"smsp-bridge\", error=\"invalid_token\"",
+    );
+    // an RS256 token naming the EC key: a key serves only its own algorithm family
+    let r = get_as(&app, READ, Some(&bearer(&rs256(&c, &pem, "ec-1"))), &[DOB]).await;
+    assert_401(&r, "Invalid Access Token", "Bearer");
     app.stop().await;
 }
 
