@@ -74,7 +74,7 @@ echo "==> simulator"
 SIM_PORT=$(free_port)
 $BIN sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" --patients "$WORK/patients.csv" --workers 2 \
   >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!); SIM_PID=$!
 for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
 sleep 0.5
 
@@ -105,9 +105,9 @@ EOF
   wait_http "http://127.0.0.1:$2/_ping"
 }
 HIT_PORT=$(free_port); bridge cached "$HIT_PORT" true on; CACHED_PID=${PIDS[-1]}
-MISS_PORT=$(free_port); bridge nocache "$MISS_PORT" false on
-HIT0_PORT=$(free_port); bridge cached0 "$HIT0_PORT" true off
-MISS0_PORT=$(free_port); bridge nocache0 "$MISS0_PORT" false off
+MISS_PORT=$(free_port); bridge nocache "$MISS_PORT" false on; NOCACHE_PID=${PIDS[-1]}
+HIT0_PORT=$(free_port); bridge cached0 "$HIT0_PORT" true off; CACHED0_PID=${PIDS[-1]}
+MISS0_PORT=$(free_port); bridge nocache0 "$MISS0_PORT" false off; NOCACHE0_PID=${PIDS[-1]}
 
 echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
 NGINX_PORT=$(free_port)
@@ -139,8 +139,9 @@ http {
 }
 EOF
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
+PIDS+=($!); NGINX_PID=$!
 sleep 0.5
+NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | xargs)"
 
 # The same read both ways: magic NHS number 9990000018 always answers SMSP-0000 with a patient.
 NHS=9990000018
@@ -176,20 +177,34 @@ request = function()
 end
 EOF
 
-run() { # label url [lua]
-  local out
-  if [ -n "${3:-}" ]; then
-    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency -s "$3" "$2")
+# CPU time (user + system, all threads) a process has used, in clock ticks. Throughput on a
+# shared 2-core machine drifts with whatever else runs; CPU time per request mostly does not,
+# so each row also reports the CPU the server under test (bridge or nginx) and the simulator
+# spent per request.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+
+run() { # label server_pids url [lua]
+  local label="$1" front_pids="$2" url="$3" lua="${4:-}" out front0 sim0 front1 sim1
+  front0=$(cpu_ticks $front_pids); sim0=$(cpu_ticks "$SIM_PID")
+  if [ -n "$lua" ]; then
+    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency -s "$lua" "$url")
   else
-    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency "$2")
+    out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency "$url")
   fi
-  echo "$out" >"$WORK/$1.wrk"
-  local rps p99 non2xx
+  front1=$(cpu_ticks $front_pids); sim1=$(cpu_ticks "$SIM_PID")
+  echo "$out" >"$WORK/$label.wrk"
+  local rps p99 non2xx reqs front_us sim_us
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  printf '%s %s %s %s\n' "$1" "$rps" "$p99" "${non2xx:-0}" >>"$WORK/results"
-  printf '  %-22s %10s req/s   p99 %8s   non-2xx %s\n' "$1" "$rps" "$p99" "${non2xx:-0}"
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  per_req() { awk -v d="$1" -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}'; }
+  front_us=$(per_req $((front1 - front0)))
+  sim_us=$(per_req $((sim1 - sim0)))
+  printf '%s %s %s %s %s %s\n' "$label" "$rps" "$p99" "${non2xx:-0}" "$front_us" "$sim_us" >>"$WORK/results"
+  printf '  %-12s %10s req/s   p99 %8s   non-2xx %s   CPU/request: server %6s us, simulator %6s us\n' \
+    "$label" "$rps" "$p99" "${non2xx:-0}" "$front_us" "$sim_us"
 }
 
 READ="/personal-demographics/FHIR/R4/Patient/$NHS"
@@ -205,13 +220,13 @@ for port in "$MISS_PORT" "$MISS0_PORT"; do
 done
 
 echo "==> load (${DURATION}s each, $CONNS connections, $THREADS wrk threads; log filter $LOG_FILTER)"
-run ping "http://127.0.0.1:$HIT_PORT/_ping"
-run hit "http://127.0.0.1:$HIT_PORT$READ" "$WORK/read.lua"
-run miss "http://127.0.0.1:$MISS_PORT$READ" "$WORK/read.lua"
-run nginx_soap "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
-run ping0 "http://127.0.0.1:$HIT0_PORT/_ping"
-run hit0 "http://127.0.0.1:$HIT0_PORT$READ" "$WORK/read.lua"
-run miss0 "http://127.0.0.1:$MISS0_PORT$READ" "$WORK/read.lua"
+run ping "$CACHED_PID" "http://127.0.0.1:$HIT_PORT/_ping"
+run hit "$CACHED_PID" "http://127.0.0.1:$HIT_PORT$READ" "$WORK/read.lua"
+run miss "$NOCACHE_PID" "http://127.0.0.1:$MISS_PORT$READ" "$WORK/read.lua"
+run nginx_soap "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
+run ping0 "$CACHED0_PID" "http://127.0.0.1:$HIT0_PORT/_ping"
+run hit0 "$CACHED0_PID" "http://127.0.0.1:$HIT0_PORT$READ" "$WORK/read.lua"
+run miss0 "$NOCACHE0_PID" "http://127.0.0.1:$MISS0_PORT$READ" "$WORK/read.lua"
 
 echo "==> memory: 10 000 distinct patients through the cached bridge (audit on)"
 RSS_BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$CACHED_PID/status")
@@ -229,8 +244,8 @@ python3 - "$WORK/results" "$RSS_BEFORE" "$RSS_AFTER" "$DISTINCT_REQS" "${INSERTS
 import sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, rps, p99, non2xx = line.split()
-    rows[name] = (float(rps), p99, non2xx)
+    name, rps, p99, non2xx, front_us, sim_us = line.split()
+    rows[name] = (float(rps), p99, non2xx, float(front_us), float(sim_us))
 def ms(v):
     return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
 def met(ok):
@@ -253,4 +268,16 @@ print(f"| cache hit p99 at 32 connections | {cells['p99'][0]} | {cells['p99'][1]
 print(f"| miss path / nginx SOAP proxy throughput | {cells['r2'][0]} | {cells['r2'][1]} | >= 0.80 |")
 print(f"| RSS after 10 000 distinct patients cached | {rss_after:.1f} MB ({met(rss_after <= 64)}; {rss_before:.1f} MB before; {sys.argv[4]} reads, {sys.argv[5]} records cached, {sys.argv[6]} evictions) | | <= 64 MB |")
 print(f"| non-2xx answers (ping/hit/miss/nginx) | {cells['err'][0]} | {cells['err'][1]} | 0 |")
+# The miss path in CPU per request, which drifts far less with the machine's load than
+# throughput does: the bridge's own cost against nginx's, the simulator's shared by both.
+print()
+print("| CPU per request (us) | server | simulator | server + simulator |")
+print("|---|---|---|---|")
+for name in ("ping0", "hit0", "miss0", "nginx_soap", "ping", "hit", "miss"):
+    r = rows[name]
+    print(f"| {name} | {r[3]:.1f} | {r[4]:.1f} | {r[3] + r[4]:.1f} |")
+m, n = rows["miss0"], rows["nginx_soap"]
+print()
+print(f"miss path (audit off) by CPU: (nginx + simulator) / (bridge + simulator) = "
+      f"{(n[3] + n[4]):.1f} / {(m[3] + m[4]):.1f} = {(n[3] + n[4]) / (m[3] + m[4]):.2f}")
 PY

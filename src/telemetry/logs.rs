@@ -54,12 +54,17 @@ pub fn init(format: LogFormat, filter: &str) -> LogGuard {
     let errors = out.error_counter();
     let registry = tracing_subscriber::registry().with(filter);
     let installed = match format {
+        // json-subscriber rather than tracing-subscriber's own JSON format: that one re-parsed
+        // each span's fields from text and wrote every line in a hundred small pieces, 40 000
+        // instructions per request line against `/_ping`'s 31 000 for the whole request
+        // (issue 9, docs/PERFORMANCE.md). Same line shape; the request span appears once
+        // (`span`), not also as a one-element `spans` list.
         LogFormat::Json => registry
             .with(
-                fmt::layer()
-                    .json()
+                json_subscriber::fmt::Layer::default()
                     .flatten_event(true)
                     .with_current_span(true)
+                    .with_span_list(false)
                     .with_writer(out),
             )
             .try_init(),
