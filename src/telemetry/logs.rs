@@ -101,6 +101,59 @@ mod tests {
         }
     }
 
+    /// A stdout that does not drain: the lines beyond the queue are dropped and counted, and
+    /// logging never waits for it — the worker that served a request must not stall behind a
+    /// stalled log shipper.
+    #[test]
+    fn a_stalled_stdout_drops_and_counts_lines_instead_of_blocking() {
+        use std::sync::Condvar;
+        #[derive(Clone, Default)]
+        struct Stalled(Arc<(Mutex<bool>, Condvar)>);
+        impl Write for Stalled {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let (open, cv) = &*self.0;
+                let _open = cv.wait_while(open.lock().unwrap(), |o| !*o).unwrap();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let stalled = Stalled::default();
+        let (out, guard) = writer(stalled.clone());
+        let errors = out.error_counter();
+        let subscriber = tracing_subscriber::fmt().with_writer(out).finish();
+        let (done, logged) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            tracing::subscriber::with_default(subscriber, || {
+                for i in 0..QUEUE_LINES + 5_000 {
+                    tracing::info!(n = i, "request completed");
+                }
+            });
+            let _ = done.send(());
+        });
+        // Nothing is written until the gate opens below, so finishing at all shows the logging
+        // side never waited for the writer.
+        let finished = logged.recv_timeout(std::time::Duration::from_secs(60));
+        let open_gate = || {
+            *stalled.0 .0.lock().unwrap() = true;
+            stalled.0 .1.notify_all();
+        };
+        if finished.is_err() {
+            open_gate();
+            panic!("logging blocked behind a stalled stdout");
+        }
+        // The writer thread holds at most one 64 KB batch beyond the queue.
+        assert!(
+            errors.dropped_lines() >= 4_000,
+            "{}",
+            errors.dropped_lines()
+        );
+        *stalled.0 .0.lock().unwrap() = true;
+        stalled.0 .1.notify_all();
+        drop(guard);
+    }
+
     /// Every line logged before the guard is dropped reaches the output whole and in order,
     /// although the writer batches them: dropping the guard is what shutdown relies on.
     #[test]
