@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Instructions per request of the whole bridge server, counted by callgrind (issue 9). Unlike
+# throughput, the count does not depend on what else the machine is doing, so it is the
+# before/after measure for a change on a shared machine. It counts user space only (every
+# thread, the log writer's included); system calls are not in it.
+#
+# Usage: scripts/profile-server.sh [PATH] [LOG_FILTER] [REQUESTS]
+#        scripts/profile-server.sh /_ping info 2000
+#        scripts/profile-server.sh /Patient/9990000018 warn 2000   (a cache hit)
+#        CACHE=false scripts/profile-server.sh /Patient/9990000018 warn 1000   (a miss: bridge only)
+# PATH is below the FHIR base; reads send X-SMSP-Birth-Date for the simulator's 9990000018.
+# The bridge runs with 1 worker, the cache on (CACHE=false: off), security open, no audit trail, and the
+# simulator (not profiled) beside it. Prints the instructions per request; the callgrind file
+# is left in target/ for callgrind_annotate.
+# Needs: valgrind (installed from Debian when missing), python3, curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUTE="${1:-/_ping}"
+FILTER="${2:-info}"
+REQUESTS="${3:-2000}"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+cargo build --release --quiet --bin smsp-bridge
+BIN=target/release/smsp-bridge
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+SIM_PORT=$(free_port)
+$BIN sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" --workers 1 >"$WORK/sim.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
+sleep 0.5
+
+PORT=$(free_port)
+cat >"$WORK/bridge.toml" <<EOF
+listen = "127.0.0.1:$PORT"
+workers = 1
+[log]
+format = "json"
+filter = "$FILTER"
+[smsp]
+url = "https://127.0.0.1:$SIM_PORT/smsp/pds"
+client_cert = "$WORK/certs/client.pem"
+client_key = "$WORK/certs/client.key"
+ca_cert = "$WORK/certs/ca.pem"
+[cache]
+enabled = ${CACHE:-true}
+[security]
+modes = ["open"]
+EOF
+mkdir -p target
+OUT="$PWD/target/callgrind.server.$(date +%H%M%S)"
+valgrind --tool=callgrind --callgrind-out-file="$OUT" "$BIN" serve --config "$WORK/bridge.toml" \
+  >"$WORK/bridge.log" 2>"$WORK/valgrind.log" &
+VG=$!
+PIDS+=($VG)
+for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/_ping" && break; sleep 0.2; done
+
+send() { # count: keep-alive requests on one connection
+  python3 - "$PORT" "/personal-demographics/FHIR/R4$ROUTE" "$1" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+headers = {"X-Request-ID": "5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13", "X-SMSP-Birth-Date": "1974-08-23"}
+path = sys.argv[2] if "/_ping" not in sys.argv[2] else "/_ping"
+for _ in range(int(sys.argv[3])):
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"{path} answered {r.status}")
+PY
+}
+send 500                      # warm-up: caches, pools, lazily built state
+sleep 1
+callgrind_control -z "$VG" >/dev/null
+send "$REQUESTS"
+sleep 1
+callgrind_control -d "$VG" >/dev/null
+sleep 1
+DUMP=$(ls -t "$OUT".* | head -1)
+TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+echo "$ROUTE, log filter $FILTER: $((TOTAL / REQUESTS)) instructions per request ($REQUESTS requests; $DUMP)"
