@@ -1,5 +1,6 @@
 //! Issue 9 targets for the translation itself: building each SOAP request (≤ 3 µs) and turning
-//! an all-fields getPatientDetailsResponse into PDS Patient JSON bytes (≤ 10 µs median).
+//! an all-fields getPatientDetailsResponse into PDS Patient JSON bytes (≤ 10 µs median), and
+//! that translation's two halves (parsing; writing the JSON).
 //! Run: `cargo bench --bench messages`. Results: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -71,6 +72,8 @@ fn request_building(c: &mut Criterion) {
     group.finish();
 }
 
+/// The whole translation of an answer (the target), then its two halves on their own: reading
+/// the XML into the domain `Patient`, and writing that `Patient` as PDS JSON.
 fn response_to_patient_json(c: &mut Criterion) {
     let body = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -78,21 +81,30 @@ fn response_to_patient_json(c: &mut Criterion) {
     ))
     .expect("all-fields fixture");
     let tables = Tables::embedded().unwrap();
+    let patient = |body: &[u8]| {
+        let SmspReply::Response(r) = parse::reply(body).unwrap() else {
+            panic!("fault")
+        };
+        let ResponseBody::PatientDetails(Some(p)) = r.body else {
+            panic!("no patient")
+        };
+        p
+    };
+    // As the bridge does it (`bridge::read`): the Patient, then `Answer::json`.
+    let json = |p: &smsp_bridge::domain::Patient| {
+        Answer::json(200, &to_fhir(p, &tables, View::Read))
+            .unwrap()
+            .body
+    };
     c.bench_function("getPatientDetailsResponse_to_patient_json", |b| {
-        b.iter(|| {
-            let SmspReply::Response(r) = parse::reply(black_box(&body)).unwrap() else {
-                panic!("fault")
-            };
-            let ResponseBody::PatientDetails(Some(p)) = r.body else {
-                panic!("no patient")
-            };
-            // As the bridge does it (`bridge::read`): the Patient, then `Answer::json`.
-            black_box(
-                Answer::json(200, &to_fhir(&p, &tables, View::Read))
-                    .unwrap()
-                    .body,
-            )
-        })
+        b.iter(|| black_box(json(&patient(black_box(&body)))))
+    });
+    c.bench_function("getPatientDetailsResponse_parse", |b| {
+        b.iter(|| black_box(patient(black_box(&body))))
+    });
+    let parsed = patient(&body);
+    c.bench_function("patient_to_json", |b| {
+        b.iter(|| black_box(json(black_box(&parsed))))
     });
 }
 
