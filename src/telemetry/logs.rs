@@ -2,11 +2,11 @@
 //! method and route *pattern* (never the path or query, which contain NHS numbers and names).
 //!
 //! Lines are written off the request path. The HTTP workers format each line and hand it to a
-//! queue; one `log-writer` thread writes the queue to stdout in batches. Writing every line
-//! with its own `write` system call on the worker that served the request cost more than half
-//! of a cache hit's throughput (issue 9, docs/PERFORMANCE.md). When stdout cannot keep up —
-//! a stalled log shipper, say — lines beyond the queue are dropped rather than stalling patient
-//! traffic, and counted in `smsp_bridge_log_lines_dropped_total`.
+//! queue; one `log-writer` thread writes the queue to stdout in batches, so no worker waits for
+//! a `write` to a slow stdout. When stdout cannot keep up — a stalled log shipper, say — lines
+//! beyond the queue are dropped rather than stalling patient traffic, and counted in
+//! `smsp_bridge_log_lines_dropped_total`. The formatting stays on the worker; its cost, and why
+//! json-subscriber formats the JSON lines, is in docs/PERFORMANCE.md (issue 9).
 
 use std::io::{BufWriter, Write};
 use std::sync::OnceLock;
