@@ -132,6 +132,9 @@ http {
       proxy_ssl_certificate_key $WORK/certs/client.key;
       proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
       proxy_ssl_verify on;
+      # TLS 1.3, as the bridge's rustls client negotiates: Debian's nginx offers only up to
+      # TLS 1.2 to upstreams unless told, which would compare two different protocols.
+      proxy_ssl_protocols TLSv1.3;
       proxy_ssl_name localhost;
       proxy_ssl_session_reuse on;
     }
