@@ -36,9 +36,7 @@ impl CachedService {
             self.store.stats.hit();
             return Ok(read_answer(&entry, CacheStatus::Hit));
         }
-        // Boxed: the miss's state (moka's coalescing, the SMSP call) would otherwise be part of
-        // every hit's future, which is built and moved by value (~12 KB copied per hit, issue 9).
-        match Box::pin(self.coalesce(key, self.fetch_read(request, caller))).await {
+        match self.coalesce(key, self.fetch_read(request, caller)).await {
             Ok(Value::Patient(entry)) => {
                 entry.tracers.note(caller, Instant::now());
                 Ok(read_answer(&entry, CacheStatus::Miss))

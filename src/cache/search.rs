@@ -50,9 +50,7 @@ impl CachedService {
             // Its record was purged, evicted or re-verified: verify the search again.
             self.store.invalidate(&key).await;
         }
-        // Boxed: the miss's state (moka's coalescing, the SMSP call) would otherwise be part of
-        // every hit's future, which is built and moved by value (~12 KB copied per hit, issue 9).
-        match Box::pin(self.coalesce(key, self.fetch_search(request, caller))).await {
+        match self.coalesce(key, self.fetch_search(request, caller)).await {
             Ok(Value::Search(entry)) => {
                 entry.patient.tracers.note(caller, Instant::now());
                 Ok(search_answer(&entry, entry.body.clone(), CacheStatus::Miss))

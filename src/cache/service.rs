@@ -61,29 +61,35 @@ impl CachedService {
     /// A miss: one `fetch` for all concurrent identical misses of `key` (moka's
     /// `try_get_with`). Counts this request as the miss that ran the fetch or as a coalesced
     /// wait, and applies the size bounds once a new entry went in.
-    pub(super) async fn coalesce(
-        &self,
+    ///
+    /// Boxed: the miss's state (moka's coalescing, the SMSP call) would otherwise be part of
+    /// every cached read's and search's future, hits included, which are built and moved by
+    /// value (~12 KB copied per hit, issue 9).
+    pub(super) fn coalesce<'a>(
+        &'a self,
         key: Key,
-        fetch: impl std::future::Future<Output = Result<Value, Flight>>,
-    ) -> Result<Value, Arc<Flight>> {
-        let ran = AtomicBool::new(false);
-        let fetched = self
-            .store
-            .cache()
-            .try_get_with(key, async {
-                ran.store(true, Ordering::Relaxed);
-                fetch.await
-            })
-            .await;
-        if ran.load(Ordering::Relaxed) {
-            self.store.stats.miss();
-            if fetched.is_ok() {
-                self.store.maintain().await;
+        fetch: impl std::future::Future<Output = Result<Value, Flight>> + Send + 'a,
+    ) -> BoxFuture<'a, Result<Value, Arc<Flight>>> {
+        Box::pin(async move {
+            let ran = AtomicBool::new(false);
+            let fetched = self
+                .store
+                .cache()
+                .try_get_with(key, async {
+                    ran.store(true, Ordering::Relaxed);
+                    fetch.await
+                })
+                .await;
+            if ran.load(Ordering::Relaxed) {
+                self.store.stats.miss();
+                if fetched.is_ok() {
+                    self.store.maintain().await;
+                }
+            } else {
+                self.store.stats.coalesced();
             }
-        } else {
-            self.store.stats.coalesced();
-        }
-        fetched
+            fetched
+        })
     }
 }
 
