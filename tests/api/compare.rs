@@ -443,17 +443,6 @@ async fn application_restricted_auth_signs_rs512_with_kid_and_reuses_the_token()
 // ---------------------------------------------------------------------------------------------
 // Shadow mode.
 
-async fn metrics(app: &TestApp) -> String {
-    app.http
-        .get(format!("{}/metrics", app.root))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 /// The value of the first sample line starting with `series` (0 when absent).
 fn sample(text: &str, series: &str) -> f64 {
     text.lines()
@@ -499,7 +488,7 @@ async fn shadow_mode_changes_nothing_for_the_caller_when_pds_is_slow_and_drops_w
     let shadowed = shadowed_app(&pds, 1, None).await;
     let reference = plain.get(READ.0, &READ.1).await;
     let before = sample(
-        &metrics(&shadowed).await,
+        &shadowed.metrics().await,
         r#"smsp_bridge_shadow_samples_total{result="dropped"}"#,
     );
     // One sample in the worker (PDS takes 2 s), one in the queue, the rest dropped.
@@ -512,7 +501,7 @@ async fn shadow_mode_changes_nothing_for_the_caller_when_pds_is_slow_and_drops_w
         assert!(took < Duration::from_millis(1000), "caller waited {took:?}");
     }
     let after = sample(
-        &metrics(&shadowed).await,
+        &shadowed.metrics().await,
         r#"smsp_bridge_shadow_samples_total{result="dropped"}"#,
     );
     assert!(after - before >= 3.0, "dropped {before} → {after}");
@@ -552,7 +541,7 @@ async fn shadow_mode_changes_nothing_for_the_caller_when_pds_fails() {
     );
     let mut failures = 0.0;
     for _ in 0..50 {
-        let text = metrics(&shadowed).await;
+        let text = shadowed.metrics().await;
         failures = sample(
             &text,
             r#"smsp_bridge_shadow_pds_failures_total{status="5xx"}"#,
@@ -641,7 +630,7 @@ async fn shadow_mode_counts_fields_and_writes_masked_differences() {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "only the service account reads it");
     }
-    let m = metrics(&shadowed).await;
+    let m = shadowed.metrics().await;
     assert!(
         m.lines()
             .any(|l| l.starts_with("smsp_bridge_shadow_fields_total")

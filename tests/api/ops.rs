@@ -22,15 +22,7 @@ async fn metrics_expose_every_family_after_traffic() {
         &[("X-SMSP-Birth-Date", "1980-01-15")],
     )
     .await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.root))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for family in [
         "smsp_bridge_http_requests_total",
         "smsp_bridge_http_request_duration_seconds_bucket",

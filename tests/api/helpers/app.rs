@@ -98,6 +98,18 @@ impl TestApp {
         into_reply(req.send().await.expect("bridge answers")).await
     }
 
+    /// `GET /metrics` (outside the FHIR base), as Prometheus text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.root))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
         into_reply(req.send().await.expect("bridge answers")).await
     }

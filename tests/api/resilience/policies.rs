@@ -21,16 +21,6 @@ fn itk_2100_always(app: &TestApp) {
         .unwrap();
 }
 
-async fn metrics(app: &TestApp) -> String {
-    let res = app
-        .http
-        .get(format!("{}/metrics", app.root))
-        .send()
-        .await
-        .expect("metrics");
-    res.text().await.unwrap_or_default()
-}
-
 #[tokio::test]
 async fn itk_2100_by_failure_rate_makes_max_attempts_calls_and_is_counted() {
     let app = app_with(|s| s.resilience.retry.max_attempts = 4).await;
@@ -39,7 +29,7 @@ async fn itk_2100_by_failure_rate_makes_max_attempts_calls_and_is_counted() {
     assert_answer("2100 x4", &reply, took, unavailable("2100"));
     assert_eq!(app.sim.state.count(READ), 4);
     assert_eq!(app.sim.state.snapshot().by_fault["2100"], 4);
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     assert!(
         text.contains("smsp_bridge_smsp_retries_total{reason=\"fault\"}"),
         "{text}"
@@ -71,7 +61,8 @@ async fn the_retry_budget_stops_retries_in_an_outage() {
         assert_answer("budget spent", &reply, took, unavailable("2100"));
         assert_eq!(app.sim.state.count(READ), 3 + n, "no more retries");
     }
-    assert!(metrics(&app)
+    assert!(app
+        .metrics()
         .await
         .contains("smsp_bridge_smsp_retry_budget_exhausted_total"));
     app.stop().await;
