@@ -183,26 +183,11 @@ pub fn fault(itk: ItkCode, interaction: Option<Interaction>, diagnostic: &str) -
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use super::*;
     use crate::domain::{Gender, NhsNumber, PartialDate};
     use crate::sim::{Dataset, Knobs};
     use crate::smsp::{AuditIdentity, EnvelopeContext, Query, QueryName};
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::telemetry::captured::CapturedLog;
 
     /// Logs carry the interaction and outcome, never a value from the request or the record.
     #[test]
@@ -228,7 +213,7 @@ mod tests {
         let body2 =
             build::request_envelope(Interaction::VerifyNhsNumber, &by_number, &ctx).unwrap();
 
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let writer = out.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
@@ -245,7 +230,7 @@ mod tests {
             assert_eq!(r.kind, ReplyKind::Response(ResponseCode::NotVerified));
             respond(&state, Some(i.service()), b"<not-xml");
         });
-        let logs = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let logs = out.text();
         assert!(
             logs.contains("sim answered") && logs.contains("DEMOG-0040"),
             "{logs}"

@@ -86,20 +86,8 @@ pub fn init(format: LogFormat, filter: &str) -> LogGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::captured::CapturedLog;
     use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// A stdout that does not drain: the lines beyond the queue are dropped and counted, and
     /// logging never waits for it — the worker that served a request must not stall behind a
@@ -158,7 +146,7 @@ mod tests {
     /// although the writer batches them: dropping the guard is what shutdown relies on.
     #[test]
     fn queued_lines_are_written_whole_when_the_guard_drops() {
-        let sink = Sink::default();
+        let sink = CapturedLog::default();
         let (out, guard) = writer(sink.clone());
         let subscriber = tracing_subscriber::fmt()
             .json()
@@ -171,7 +159,7 @@ mod tests {
             }
         });
         drop(guard);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let text = sink.text();
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 5_000);
         for (i, line) in lines.iter().enumerate() {

@@ -1,5 +1,7 @@
 //! Telemetry: JSON logs without patient data, Prometheus metrics, and the shutdown signal.
 
+#[cfg(test)]
+pub(crate) mod captured;
 mod logs;
 pub use logs::{dropped_lines, init, writer, LogGuard};
 
