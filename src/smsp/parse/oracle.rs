@@ -6,12 +6,12 @@
 
 #![allow(dead_code)]
 
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use quick_xml::XmlVersion;
 
-use super::reader::{Element, Ns, MAX_DEPTH};
+use super::reader::{not_xml, reference, Element, Ns, MAX_DEPTH};
 use super::ParseError;
 
 #[derive(Debug)]
@@ -165,10 +165,6 @@ pub(crate) fn parse_document(body: &[u8]) -> Result<OElement, ParseError> {
     root.ok_or_else(|| not_xml("no document element"))
 }
 
-fn not_xml(what: &str) -> ParseError {
-    ParseError::NotXml(what.into())
-}
-
 fn o_element(ns: Ns, start: &BytesStart<'_>) -> Result<OElement, ParseError> {
     let mut attrs = Vec::new();
     for a in start.attributes() {
@@ -192,25 +188,6 @@ fn o_element(ns: Ns, start: &BytesStart<'_>) -> Result<OElement, ParseError> {
         text: String::new(),
         children: Vec::new(),
     })
-}
-
-/// Character references and the five predefined entities; with no DTD allowed, any other
-/// entity is undefined, which makes the document not well-formed.
-fn reference(r: &BytesRef<'_>) -> Result<char, ParseError> {
-    if let Some(c) = r
-        .resolve_char_ref()
-        .map_err(|e| ParseError::NotXml(e.to_string()))?
-    {
-        return Ok(c);
-    }
-    match &**r {
-        "amp" => Ok('&'),
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        _ => Err(not_xml("undefined entity reference")),
-    }
 }
 
 /// The new tree equals the oracle's: names, namespaces, attributes, trimmed text, children.
