@@ -23,16 +23,7 @@ DURATION="${1:-10}"
 LOG_FILTER="${LOG_FILTER:-warn}"
 CONNS=32
 THREADS=2
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+source scripts/common.sh
 need wrk wrk
 need nginx nginx
 
@@ -43,8 +34,6 @@ cargo build --release --quiet --bin smsp-bridge --example smsp_samples
 # this script; the simulator comes from the same binary, so each run is self-consistent.
 BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 100); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
 
 echo "==> 10 000 synthetic patients (OpenTest layout) for the memory test"
 python3 - "$WORK/patients.csv" "$WORK/reads.txt" <<'PY'
@@ -71,12 +60,7 @@ open(sys.argv[2], "w").write("\n".join(reads) + "\n")
 PY
 
 echo "==> simulator"
-SIM_PORT=$(free_port)
-$BIN sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" --patients "$WORK/patients.csv" --workers 2 \
-  >"$WORK/sim.log" 2>&1 &
-PIDS+=($!); SIM_PID=$!
-for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
-sleep 0.5
+start_sim "$BIN" --patients "$WORK/patients.csv" --workers 2
 
 bridge() { # name port cache_enabled audit(on|off)
   cat >"$WORK/$1.toml" <<EOF

@@ -18,24 +18,11 @@ cd "$(dirname "$0")/.."
 ROUTE="${1:-/_ping}"
 FILTER="${2:-info}"
 REQUESTS="${3:-2000}"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+source scripts/common.sh
+need valgrind valgrind
 cargo build --release --quiet --bin smsp-bridge
 BIN=target/release/smsp-bridge
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-SIM_PORT=$(free_port)
-$BIN sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" --workers 1 >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
-sleep 0.5
+start_sim "$BIN" --workers 1
 
 PORT=$(free_port)
 cat >"$WORK/bridge.toml" <<EOF
@@ -60,7 +47,7 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT" "$BIN" serve --config "$WO
   >"$WORK/bridge.log" 2>"$WORK/valgrind.log" &
 VG=$!
 PIDS+=($VG)
-for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/_ping" && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$PORT/_ping" 600   # valgrind starts slowly
 
 send() { # count: keep-alive requests on one connection
   python3 - "$PORT" "/personal-demographics/FHIR/R4$ROUTE" "$1" <<'PY'

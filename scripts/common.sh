@@ -1,0 +1,36 @@
+# Shared by the measuring scripts (bench.sh, profile-server.sh); source it after `set -euo
+# pipefail`. It gives a scratch directory ($WORK) and stops every background process recorded
+# in $PIDS, and removes $WORK, when the script exits.
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# need COMMAND PACKAGE: installs the Debian package when the command is missing.
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_http URL [TRIES]: until URL answers (0.1 s apart; 100 tries by default).
+wait_http() {
+  for _ in $(seq 1 "${2:-100}"); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "timeout waiting for $1" >&2
+  return 1
+}
+
+# start_sim BIN [SIM ARGS...]: the simulator on a free port with certificates generated into
+# $WORK/certs; sets SIM_PORT and SIM_PID and waits until the client key is written.
+start_sim() {
+  local bin="$1"
+  shift
+  SIM_PORT=$(free_port)
+  "$bin" sim --listen "127.0.0.1:$SIM_PORT" --cert-dir "$WORK/certs" "$@" >"$WORK/sim.log" 2>&1 &
+  SIM_PID=$!
+  PIDS+=("$SIM_PID")
+  for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
+  sleep 0.5
+}
