@@ -10,7 +10,8 @@ use libfuzzer_sys::fuzz_target;
 use smsp_bridge::domain::{NhsNumber, PartialDate};
 use smsp_bridge::fhir::search;
 use smsp_bridge::mapping::plan;
-use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext};
+
+mod round_trip;
 
 fuzz_target!(|data: &[u8]| {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
@@ -19,18 +20,7 @@ fuzz_target!(|data: &[u8]| {
         query
             .check(interaction)
             .expect("a search plan fits its interaction");
-        let ctx = EnvelopeContext::new(
-            "https://smsp.fuzz/smsp/pds",
-            "urn:smsp-bridge",
-            "fuzz",
-            AuditIdentity::local_user("X99", "fuzz"),
-        );
-        let xml =
-            build::request_envelope(interaction, &query, &ctx).expect("an accepted search builds");
-        match parse::request(xml.as_bytes()) {
-            Ok(parsed) => assert_eq!(parsed.interaction, interaction),
-            Err(e) => panic!("the simulator's reader refused an accepted search: {e}"),
-        }
+        round_trip::envelope_reads_back(interaction, &query, "search");
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = PartialDate::parse_fhir(text.trim());

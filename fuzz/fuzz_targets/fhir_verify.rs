@@ -8,30 +8,20 @@
 use libfuzzer_sys::fuzz_target;
 use smsp_bridge::fhir::verify::{self, VerifyRequest};
 use smsp_bridge::mapping::plan;
-use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext};
 
-fn round_trip(request: &VerifyRequest) {
+mod round_trip;
+
+fn check(request: &VerifyRequest) {
     let (interaction, query) = plan::verify_plan(request);
-    let ctx = EnvelopeContext::new(
-        "https://smsp.fuzz/smsp/pds",
-        "urn:smsp-bridge",
-        "fuzz",
-        AuditIdentity::local_user("X99", "fuzz"),
-    );
-    let xml =
-        build::request_envelope(interaction, &query, &ctx).expect("an accepted verify builds");
-    match parse::request(xml.as_bytes()) {
-        Ok(parsed) => assert_eq!(parsed.interaction, interaction),
-        Err(e) => panic!("the simulator's reader refused an accepted verify: {e}"),
-    }
+    round_trip::envelope_reads_back(interaction, &query, "verify");
 }
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(request) = verify::parse_parameters(data) {
-        round_trip(&request);
+        check(&request);
     }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
     if let Ok(request) = verify::parse_query(&pairs) {
-        round_trip(&request);
+        check(&request);
     }
 });
