@@ -44,15 +44,20 @@ fn ec_key(kid: &str) -> (String, Value) {
     (key.serialize_pem(), jwk)
 }
 
-fn es256(claims: &Value, pem: &str, kid: &str) -> String {
-    let mut header = Header::new(Algorithm::ES256);
+/// A token signed with `alg` (ES256 or RS256) by the PKCS#8 `pem`, naming `kid`.
+fn signed(alg: Algorithm, claims: &Value, pem: &str, kid: &str) -> String {
+    let key = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes()),
+        other => panic!("no test key for {other:?}"),
+    };
+    let mut header = Header::new(alg);
     header.kid = Some(kid.into());
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&header, claims, &key.unwrap()).unwrap()
+}
+
+fn es256(claims: &Value, pem: &str, kid: &str) -> String {
+    signed(Algorithm::ES256, claims, pem, kid)
 }
 
 /// A 2048-bit RSA key generated for the test run (no key is committed): its PKCS#8 PEM and its
@@ -77,14 +82,7 @@ fn rsa_key(kid: &str) -> (String, Value) {
 }
 
 fn rs256(claims: &Value, pem: &str, kid: &str) -> String {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.into());
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    signed(Algorithm::RS256, claims, pem, kid)
 }
 
 fn bearer(token: &str) -> String {
