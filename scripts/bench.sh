@@ -69,11 +69,7 @@ workers = 2
 [log]
 format = "json"
 filter = "$LOG_FILTER"
-[smsp]
-url = "https://127.0.0.1:$SIM_PORT/smsp/pds"
-client_cert = "$WORK/certs/client.pem"
-client_key = "$WORK/certs/client.key"
-ca_cert = "$WORK/certs/ca.pem"
+$(sim_smsp_config)
 [cache]
 enabled = $3
 # A cached patient takes two entries (record + number index): room for all 10 000.

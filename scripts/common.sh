@@ -34,3 +34,15 @@ start_sim() {
   for _ in $(seq 1 100); do [ -f "$WORK/certs/client.key" ] && break; sleep 0.1; done
   sleep 0.5
 }
+
+# The bridge's [smsp] configuration for the simulator start_sim started (TLS-MA with its
+# generated certificates), to put in a bridge's config file.
+sim_smsp_config() {
+  cat <<CFG
+[smsp]
+url = "https://127.0.0.1:$SIM_PORT/smsp/pds"
+client_cert = "$WORK/certs/client.pem"
+client_key = "$WORK/certs/client.key"
+ca_cert = "$WORK/certs/ca.pem"
+CFG
+}

@@ -31,11 +31,7 @@ workers = 1
 [log]
 format = "json"
 filter = "$FILTER"
-[smsp]
-url = "https://127.0.0.1:$SIM_PORT/smsp/pds"
-client_cert = "$WORK/certs/client.pem"
-client_key = "$WORK/certs/client.key"
-ca_cert = "$WORK/certs/ca.pem"
+$(sim_smsp_config)
 [cache]
 enabled = ${CACHE:-true}
 [security]
