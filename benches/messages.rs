@@ -1,6 +1,7 @@
 //! Issue 9 targets for the translation itself: building each SOAP request (≤ 3 µs) and turning
 //! an all-fields getPatientDetailsResponse into PDS Patient JSON bytes (≤ 10 µs median), and
-//! that translation's two halves (parsing; writing the JSON).
+//! that translation's two halves (parsing; writing the JSON), and the floor under the parsing:
+//! quick-xml reading the same document with nothing built from it.
 //! Run: `cargo bench --bench messages`. Results: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -106,6 +107,31 @@ fn response_to_patient_json(c: &mut Criterion) {
     c.bench_function("patient_to_json", |b| {
         b.iter(|| black_box(json(black_box(&parsed))))
     });
+    c.bench_function("quick_xml_events_floor", |b| {
+        b.iter(|| black_box(quick_xml_events(black_box(&body))))
+    });
+}
+
+/// What the parser itself costs on this document (issue 9: is ≤ 10 µs reachable with the
+/// chosen XML crate?): every event read and every attribute split out, as `smsp::parse` needs
+/// at the least, with no tree, no namespaces and no unescaping. Returns a count of what it saw, so the
+/// loop cannot be optimised away.
+fn quick_xml_events(body: &[u8]) -> usize {
+    use quick_xml::events::Event;
+    let text = std::str::from_utf8(body).expect("UTF-8 fixture");
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut seen = 0;
+    loop {
+        match reader.read_event().expect("well-formed fixture") {
+            Event::Eof => return seen,
+            Event::Start(e) | Event::Empty(e) => {
+                for a in e.attributes() {
+                    seen += a.expect("well-formed attribute").value.len();
+                }
+            }
+            _ => seen += 1,
+        }
+    }
 }
 
 criterion_group!(benches, request_building, response_to_patient_json);
