@@ -8,8 +8,11 @@
 #        scripts/profile-server.sh /_ping info 2000
 #        scripts/profile-server.sh /Patient/9990000018 warn 2000   (a cache hit)
 #        CACHE=false scripts/profile-server.sh /Patient/9990000018 warn 1000   (a miss: bridge only)
+#        AUDIT=true scripts/profile-server.sh /Patient/9990000018 warn 2000    (a hit, audited)
 # PATH is below the FHIR base; reads send X-SMSP-Birth-Date for the simulator's 9990000018.
-# The bridge runs with 1 worker, the cache on (CACHE=false: off), security open, no audit trail, and the
+# The bridge runs with 1 worker, the cache on (CACHE=false: off), security open, no audit trail
+# (AUDIT=true: one in the scratch dir; valgrind emulates no SHA extensions, so the trail's SHA-256
+# is counted in software, several times what it costs natively), and the
 # simulator (not profiled) beside it. Prints the instructions per request; the callgrind file
 # is left in target/ for callgrind_annotate.
 # Needs: valgrind (installed from Debian when missing), python3, curl.
@@ -36,6 +39,7 @@ $(sim_smsp_config)
 enabled = ${CACHE:-true}
 [security]
 modes = ["open"]
+$([ "${AUDIT:-false}" = true ] && printf '[security.audit]\ndir = "%s"\n' "$WORK/audit")
 EOF
 mkdir -p target
 OUT="$PWD/target/callgrind.server.$(date +%H%M%S)"
