@@ -2,6 +2,7 @@
 //! access to patient data, including SMSP message ids): append-only JSON Lines in a hash chain,
 //! rotated by size, durable before the answer is released.
 
+mod ack;
 pub mod chain;
 pub mod record;
 pub mod verify;

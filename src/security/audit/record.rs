@@ -90,6 +90,35 @@ pub struct AuditLine<'a> {
     pub entry: &'a AuditEntry,
 }
 
+impl AuditEntry {
+    /// The entry as JSON, made on the request's own worker so that the one writer thread, which
+    /// every request shares, only puts `seq` and `prev` in front of it (`line`).
+    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(self)
+    }
+}
+
+/// The bytes `AuditLine { seq, prev, entry }` serialises to, made from the entry's own JSON
+/// (`AuditEntry::to_json`): a flattened entry's fields follow `seq` and `prev` in order, so the
+/// line is `{"seq":…,"prev":…,` and then the entry's JSON after its opening brace.
+pub fn line(seq: u64, prev: &str, entry_json: &[u8]) -> serde_json::Result<Vec<u8>> {
+    let fields = entry_json
+        .strip_prefix(b"{")
+        .and_then(|rest| rest.strip_suffix(b"}"))
+        .ok_or_else(|| serde::ser::Error::custom("an audit entry is a JSON object"))?;
+    let mut out = Vec::with_capacity(entry_json.len() + prev.len() + 32);
+    out.extend_from_slice(b"{\"seq\":");
+    serde_json::to_writer(&mut out, &seq)?;
+    out.extend_from_slice(b",\"prev\":");
+    serde_json::to_writer(&mut out, prev)?;
+    if !fields.is_empty() {
+        out.push(b',');
+        out.extend_from_slice(fields);
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
 /// What `audit verify` needs of a line.
 #[derive(Debug, Deserialize)]
 pub struct Link {
@@ -129,5 +158,51 @@ mod tests {
         assert!(!text.contains("claimed_user"));
         let back: AuditEntry = serde_json::from_str(&text).unwrap();
         assert_eq!(back, entry);
+    }
+
+    #[test]
+    fn a_line_spliced_from_the_entry_json_is_the_serialised_line() {
+        let full = AuditEntry {
+            time: "2026-11-22T15:00:00.123Z".into(),
+            request_id: Some("60E0B220-8136-4CA5-AE46-1D97EF59D068".into()),
+            correlation_id: Some("a \"quoted\" \\ id\n".into()),
+            user: Some("alice".into()),
+            claimed_user: Some("mallory".into()),
+            auth: Some("basic".into()),
+            roles: vec!["reader".into(), "tracer".into()],
+            ods: Some("Y12345".into()),
+            client: Some("127.0.0.1:4321".into()),
+            method: "GET".into(),
+            route: Some("/Patient/{id}".into()),
+            interaction: "read".into(),
+            parameters: vec![("family".into(), "O'Brien & Zoë <x>".into())],
+            decision: Decision::RateLimited,
+            smsp: Some(SmspEntry {
+                interaction: "getPatientDetailsByNHSNumber".into(),
+                message_id: Some("1A2B".into()),
+                outcome: "SMSP-0000".into(),
+            }),
+            nhs_numbers: vec!["9990001006".into()],
+            cache: "HIT".into(),
+            status: 429,
+            latency_ms: 0.25,
+        };
+        for entry in [full, AuditEntry::default()] {
+            for (seq, prev) in [(1, "0".repeat(64)), (u64::MAX, "ab".to_string())] {
+                let expected = serde_json::to_vec(&AuditLine {
+                    seq,
+                    prev: &prev,
+                    entry: &entry,
+                })
+                .unwrap();
+                let spliced = line(seq, &prev, &entry.to_json().unwrap()).unwrap();
+                assert_eq!(
+                    String::from_utf8(spliced).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+        }
+        assert!(line(1, "ab", b"[1]").is_err());
+        assert_eq!(line(1, "ab", b"{}").unwrap(), br#"{"seq":1,"prev":"ab"}"#);
     }
 }

@@ -3,7 +3,9 @@
 //! chains and writes it with one `write_all` and one `sync_data` — a group commit — then
 //! acknowledges each record. Throughput therefore holds under load: many requests share one
 //! sync. A failed write acknowledges nothing (the guard answers 503) and is rolled back so the
-//! chain on disk stays whole.
+//! chain on disk stays whole. Each record arrives already serialised by its request's worker,
+//! and acknowledgements go through each worker's mailbox (`ack`), so the one writer thread does
+//! no more per record than it must (issue 9: the audited hit).
 
 use anyhow::Context;
 use std::fs::File;
@@ -11,8 +13,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, oneshot};
 
+use super::ack::{Ack, Wakes};
 use super::chain::{self, Head};
-use super::record::{AuditEntry, AuditLine};
+use super::record::{self, AuditEntry};
 use crate::security::settings::AuditSettings;
 
 /// The audit trail could not be written: the request must not be answered with data.
@@ -20,10 +23,8 @@ use crate::security::settings::AuditSettings;
 pub struct AuditUnavailable;
 
 enum Job {
-    Record(
-        Box<AuditEntry>,
-        oneshot::Sender<Result<u64, AuditUnavailable>>,
-    ),
+    /// An entry's JSON (`AuditEntry::to_json`) and who waits for it.
+    Record(Vec<u8>, Ack),
     Flush(oneshot::Sender<()>),
 }
 
@@ -102,9 +103,10 @@ impl AuditLog {
 
     /// Queues `entry` and waits until it is on disk (synced). Returns its seq.
     pub async fn append(&self, entry: AuditEntry) -> Result<u64, AuditUnavailable> {
-        let (ack, done) = oneshot::channel();
+        let json = entry.to_json().map_err(|_| AuditUnavailable)?;
+        let (ack, done) = Ack::new();
         self.tx
-            .send(Job::Record(Box::new(entry), ack))
+            .send(Job::Record(json, ack))
             .await
             .map_err(|_| AuditUnavailable)?;
         done.await.map_err(|_| AuditUnavailable)?
@@ -131,10 +133,10 @@ struct Writer {
     poisoned: bool,
 }
 
-type Ack = oneshot::Sender<Result<u64, AuditUnavailable>>;
-
 impl Writer {
     fn commit(&mut self, jobs: Vec<Job>) {
+        // Wakes the mailboxes the batch wrote to when it goes out of scope, after the writes.
+        let mut wakes = Wakes::default();
         let mut flushes = Vec::new();
         let mut records = Vec::new();
         for job in jobs {
@@ -143,7 +145,7 @@ impl Writer {
                 Job::Flush(ack) => flushes.push(ack),
             }
         }
-        if let Err(e) = self.write_all(records) {
+        if let Err(e) = self.write_all(records, &mut wakes) {
             tracing::error!(error = %format!("{e:#}"), "audit trail write failed; patient data is refused (503) until it succeeds");
         }
         if !flushes.is_empty() {
@@ -161,17 +163,17 @@ impl Writer {
 
     /// Writes the records as one or more segments (more than one when a rotation falls inside
     /// the batch). On error, every record not yet acknowledged is failed.
-    fn write_all(&mut self, records: Vec<(Box<AuditEntry>, Ack)>) -> anyhow::Result<()> {
+    fn write_all(&mut self, records: Vec<(Vec<u8>, Ack)>, wakes: &mut Wakes) -> anyhow::Result<()> {
         let mut pending: Vec<u8> = Vec::new();
         let mut acks: Vec<(Ack, u64)> = Vec::new();
         let mut records = records.into_iter();
-        let result = self.write_records(&mut records, &mut pending, &mut acks);
+        let result = self.write_records(&mut records, &mut pending, &mut acks, wakes);
         if result.is_err() {
             for (ack, _) in acks {
-                let _ = ack.send(Err(AuditUnavailable));
+                ack.deliver(Err(AuditUnavailable), wakes);
             }
             for (_, ack) in records {
-                let _ = ack.send(Err(AuditUnavailable));
+                ack.deliver(Err(AuditUnavailable), wakes);
             }
         }
         result
@@ -179,31 +181,33 @@ impl Writer {
 
     fn write_records(
         &mut self,
-        records: &mut impl Iterator<Item = (Box<AuditEntry>, Ack)>,
+        records: &mut impl Iterator<Item = (Vec<u8>, Ack)>,
         pending: &mut Vec<u8>,
         acks: &mut Vec<(Ack, u64)>,
+        wakes: &mut Wakes,
     ) -> anyhow::Result<()> {
         if self.poisoned {
             anyhow::bail!("an earlier failed write could not be rolled back");
         }
         let mut tentative = self.head.clone();
         for (entry, ack) in records {
-            let line = serde_json::to_vec(&AuditLine {
-                seq: tentative.next_seq,
-                prev: &tentative.prev,
-                entry: &entry,
-            })
-            .context("serialising a record")?;
+            let line = match record::line(tentative.next_seq, &tentative.prev, &entry) {
+                Ok(line) => line,
+                Err(e) => {
+                    ack.deliver(Err(AuditUnavailable), wakes);
+                    return Err(e).context("serialising a record");
+                }
+            };
             let used = self.current.as_ref().map_or(0, |(_, len)| *len) + pending.len() as u64;
             let rotate = self.current.is_none()
                 || (used > 0 && used + line.len() as u64 + 1 > self.max_file_bytes);
             if rotate {
                 // What precedes the rotation goes into the old file, then the next file starts.
                 let rotated = self
-                    .write_segment(pending, acks, &tentative)
+                    .write_segment(pending, acks, &tentative, wakes)
                     .and_then(|()| self.rotate(tentative.next_seq));
                 if let Err(e) = rotated {
-                    let _ = ack.send(Err(AuditUnavailable));
+                    ack.deliver(Err(AuditUnavailable), wakes);
                     return Err(e);
                 }
             }
@@ -213,7 +217,7 @@ impl Writer {
             pending.extend_from_slice(&line);
             pending.push(b'\n');
         }
-        self.write_segment(pending, acks, &tentative)
+        self.write_segment(pending, acks, &tentative, wakes)
     }
 
     /// Appends `pending`, syncs, and acknowledges `acks`; `head_after` is the chain head once
@@ -223,6 +227,7 @@ impl Writer {
         pending: &mut Vec<u8>,
         acks: &mut Vec<(Ack, u64)>,
         head_after: &Head,
+        wakes: &mut Wakes,
     ) -> anyhow::Result<()> {
         if pending.is_empty() {
             return Ok(());
@@ -240,7 +245,7 @@ impl Writer {
         pending.clear();
         self.head = head_after.clone();
         for (ack, seq) in acks.drain(..) {
-            let _ = ack.send(Ok(seq));
+            ack.deliver(Ok(seq), wakes);
         }
         Ok(())
     }
