@@ -109,7 +109,7 @@ impl Mailbox {
                 }),
                 notify: Notify::new(),
             });
-            runtime.spawn(deliver_until_dropped(mailbox.clone()));
+            runtime.spawn(deliver_until_dropped(Closing(mailbox.clone())));
             *cell = Some(mailbox.clone());
             Some(mailbox)
         })
@@ -121,9 +121,11 @@ impl Mailbox {
 }
 
 /// The mailbox's task: completes what the writer put in the mailbox each time it is woken.
-/// (`Notify` keeps a wake that arrives while the task is delivering, so none is lost.)
-async fn deliver_until_dropped(mailbox: Arc<Mailbox>) {
-    let _closing = Closing(mailbox.clone());
+/// (`Notify` keeps a wake that arrives while the task is delivering, so none is lost.) It owns
+/// the `Closing` from the moment it is spawned: a task dropped before its first poll (its
+/// runtime already shutting down) still closes the mailbox.
+async fn deliver_until_dropped(closing: Closing) {
+    let mailbox = &closing.0;
     loop {
         mailbox.notify.notified().await;
         for (tx, outcome) in mailbox.take() {
@@ -174,6 +176,19 @@ mod tests {
         for (rx, seq) in waiting {
             assert_eq!(rx.await.unwrap(), Ok(seq));
         }
+    }
+
+    #[test]
+    fn a_mailbox_started_on_a_runtime_that_has_shut_down_is_closed() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        drop(runtime);
+        let _inside = handle.enter();
+        let (ack, mut rx) = Ack::new();
+        ack.deliver(Ok(1), &mut Wakes::default());
+        assert_eq!(rx.try_recv().unwrap(), Ok(1));
     }
 
     #[test]
