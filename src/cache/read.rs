@@ -6,11 +6,10 @@
 
 use std::time::Instant;
 
-use super::entry::{PatientEntry, Value};
+use super::entry::Value;
 use super::key::Key;
 use super::principal::may_read_without_dob;
-use super::service::{read_answer, CachedService, Flight};
-use super::verdict::{verdict, Verdict};
+use super::service::{read_answer, storable, CachedService, Flight};
 use crate::bridge::{Answer, ApiError, CacheStatus, Caller, ReadRequest};
 
 impl CachedService {
@@ -60,31 +59,10 @@ impl CachedService {
             .read(request, caller)
             .await
             .map_err(Flight::Failed)?;
-        let Some(trace) = answer.smsp.clone() else {
-            return Err(Flight::Uncached {
-                answer,
-                linked: None,
-            });
+        let Some((entry, verified)) = storable(&answer, dob) else {
+            return Err(Flight::uncached(answer));
         };
-        let (record, superseded) = match verdict(&answer) {
-            Verdict::Verified(record) => (record, false),
-            Verdict::Superseded(record) => (record, true),
-            Verdict::Never => {
-                return Err(Flight::Uncached {
-                    answer,
-                    linked: None,
-                })
-            }
-        };
-        // Already rendered on this path (a read answers with the READ view itself).
-        let Ok(body) = record.read_body() else {
-            return Err(Flight::Uncached {
-                answer,
-                linked: None,
-            });
-        };
-        let entry = PatientEntry::new(record.nhs_number, dob, body, trace);
-        if !superseded && entry.nhs_number == nhs_number {
+        if verified && entry.nhs_number == nhs_number {
             // A concurrent search may have stored this record meanwhile: keep its tracers.
             if let Some(old) = self.store.patient(nhs_number, dob).await {
                 entry.tracers.merge_from(&old.tracers);

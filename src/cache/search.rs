@@ -10,10 +10,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{PatientEntry, SearchEntry, Value};
+use super::entry::{SearchEntry, Value};
 use super::key::{Key, SearchKey};
-use super::service::{search_answer, CachedService, Flight};
-use super::verdict::{verdict, Verdict};
+use super::service::{search_answer, storable, CachedService, Flight};
 use crate::bridge::{Answer, ApiError, CacheStatus, Caller};
 use crate::fhir::SearchRequest;
 use crate::mapping::search_plan;
@@ -68,45 +67,17 @@ impl CachedService {
             .search(request, caller)
             .await
             .map_err(Flight::Failed)?;
-        let Some(trace) = answer.smsp.clone() else {
-            return Err(Flight::Uncached {
-                answer,
-                linked: None,
-            });
+        let Some((entry, verified)) = storable(&answer, dob) else {
+            return Err(Flight::uncached(answer));
         };
-        let (record, verified) = match verdict(&answer) {
-            Verdict::Never => {
-                return Err(Flight::Uncached {
-                    answer,
-                    linked: None,
-                })
-            }
-            Verdict::Verified(r) => (r, true),
-            Verdict::Superseded(r) => (r, false),
-        };
-        // The core deferred the READ view: it is rendered here, where it is stored, for the
-        // DOB-less read this search entitles its principal to (`principal`).
-        let Ok(read_body) = record.read_body() else {
-            return Err(Flight::Uncached {
-                answer,
-                linked: None,
-            });
-        };
-        let patient = self
-            .store
-            .insert_patient(PatientEntry::new(
-                record.nhs_number,
-                dob,
-                read_body,
-                trace.clone(),
-            ))
-            .await;
+        let patient = self.store.insert_patient(entry).await;
         let names_it = answer
             .nhs_numbers
             .iter()
             .any(|n| n == patient.nhs_number.as_str());
         if verified && names_it && asked.is_none_or(|n| n == patient.nhs_number) {
             self.store.stats.insert();
+            let trace = patient.trace.clone();
             let entry =
                 SearchEntry::new(patient, answer.body.clone(), answer.warning.clone(), trace);
             Ok(Value::Search(Arc::new(entry)))

@@ -15,9 +15,11 @@ use futures_util::future::BoxFuture;
 use super::entry::{PatientEntry, SearchEntry, Value};
 use super::key::Key;
 use super::store::Store;
+use super::verdict::{verdict, Verdict};
 use crate::bridge::{
     Answer, ApiError, CacheStatus, Caller, PatientRecord, PatientService, ReadRequest,
 };
+use crate::domain::PartialDate;
 use crate::fhir::{SearchRequest, VerifyRequest};
 
 pub struct CachedService {
@@ -36,7 +38,32 @@ pub(super) enum Flight {
     Failed(ApiError),
 }
 
+/// What a core answer offers the cache (`verdict`): the entry for the record it returned, with
+/// its READ view rendered (a read's own answer; a search's deferred view is rendered here,
+/// where it is kept), and whether it is verified for the request (`false`: DEMOG-0017, the
+/// superseding record). `None`: nothing to keep; the answer is only passed on.
+pub(super) fn storable(answer: &Answer, verified_dob: PartialDate) -> Option<(PatientEntry, bool)> {
+    let (record, verified) = match verdict(answer) {
+        Verdict::Verified(record) => (record, true),
+        Verdict::Superseded(record) => (record, false),
+        Verdict::Never => return None,
+    };
+    // `verdict` found the trace; a render that fails leaves the answer uncached.
+    let body = record.read_body().ok()?;
+    let trace = answer.smsp.clone()?;
+    let entry = PatientEntry::new(record.nhs_number, verified_dob, body, trace);
+    Some((entry, verified))
+}
+
 impl Flight {
+    /// An answer passed on as it is, with no record kept for it.
+    pub(super) fn uncached(answer: Answer) -> Self {
+        Flight::Uncached {
+            answer,
+            linked: None,
+        }
+    }
+
     /// This flight's result for one of the requests that waited on it.
     pub(super) fn answer_for(&self, caller: &Caller) -> Result<Answer, ApiError> {
         match self {
