@@ -137,8 +137,7 @@ mod tests {
             "{}",
             errors.dropped_lines()
         );
-        *stalled.0 .0.lock().unwrap() = true;
-        stalled.0 .1.notify_all();
+        open_gate();
         drop(guard);
     }
 
