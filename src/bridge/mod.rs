@@ -11,7 +11,7 @@ mod trace;
 mod verify;
 
 pub use answer::{Answer, PatientRecord};
-pub use audit_facts::AuditFacts;
+pub use audit_facts::{AuditFacts, FactsWanted};
 pub use error::{ApiError, ErrorSource};
 pub use service::{PatientService, ReadRequest};
 pub use trace::{CacheStatus, SmspTrace};
@@ -30,8 +30,9 @@ pub struct Caller {
     pub ods: Option<String>,
     /// Local user id (`anonymous` when no authentication is configured).
     pub user: String,
-    /// Roles granted to the user.
-    pub roles: Vec<String>,
+    /// Roles granted to the user: shared, because every request hands the principal's roles
+    /// on (issue 9: cloning the list was several allocations per cache hit).
+    pub roles: Arc<[String]>,
 }
 
 impl Caller {
@@ -39,7 +40,7 @@ impl Caller {
         Self {
             ods,
             user: "anonymous".into(),
-            roles: Vec::new(),
+            roles: Arc::from([]),
         }
     }
 

@@ -123,7 +123,7 @@ mod tests {
         Caller {
             ods: Some(ods.into()),
             user: user.into(),
-            roles: Vec::new(),
+            roles: std::sync::Arc::from([]),
         }
     }
 
@@ -146,7 +146,7 @@ mod tests {
         assert!(!may_read_without_dob(&e, &at("Y99999", "alice"), t0, TTL));
         // Roles do not matter, the principal does.
         let mut admin = a.clone();
-        admin.roles.push("admin".into());
+        admin.roles = std::sync::Arc::from(["admin".to_string()]);
         assert!(may_read_without_dob(&e, &admin, t0, TTL));
     }
 

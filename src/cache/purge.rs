@@ -150,7 +150,7 @@ mod tests {
         Caller {
             ods: Some("Y12345".into()),
             user: "ops".into(),
-            roles: vec!["user".into(), ADMIN_ROLE.into()],
+            roles: std::sync::Arc::from(["user".to_string(), ADMIN_ROLE.to_string()]),
         }
     }
 
@@ -160,7 +160,7 @@ mod tests {
         assert!(!is_admin(None));
         assert!(!is_admin(Some(&Caller::anonymous(Some("Y12345".into())))));
         let mut c = admin();
-        c.roles = vec!["Admin".into(), "administrator".into()];
+        c.roles = std::sync::Arc::from(["Admin".to_string(), "administrator".to_string()]);
         assert!(!is_admin(Some(&c)));
     }
 

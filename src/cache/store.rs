@@ -19,8 +19,13 @@ use super::settings::CacheSettings;
 use super::stats::CacheStats;
 use crate::domain::NhsNumber;
 
+/// foldhash rather than moka's default SipHash (issue 9: a visible share of a cache hit). Keys
+/// are checksummed NHS numbers and dates that the edge validated; the per-process random seed
+/// keeps their bucket order unpredictable all the same.
+type Hasher = foldhash::fast::RandomState;
+
 pub struct Store {
-    cache: Cache<Key, Value>,
+    cache: Cache<Key, Value, Hasher>,
     pub stats: Arc<CacheStats>,
     pub ttl: Duration,
 }
@@ -43,11 +48,11 @@ impl Store {
                 RemovalCause::Expired => listener_stats.expiration(),
                 RemovalCause::Explicit | RemovalCause::Replaced => {}
             })
-            .build();
+            .build_with_hasher(Hasher::default());
         Self { cache, stats, ttl }
     }
 
-    pub fn cache(&self) -> &Cache<Key, Value> {
+    pub fn cache(&self) -> &Cache<Key, Value, Hasher> {
         &self.cache
     }
 

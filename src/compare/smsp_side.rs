@@ -112,7 +112,7 @@ impl InProcess {
             caller: Caller {
                 ods: None,
                 user: "compare".into(),
-                roles: Vec::new(),
+                roles: std::sync::Arc::from([]),
             },
             label: label.into(),
         }

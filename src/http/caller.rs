@@ -3,7 +3,7 @@
 use actix_web::{HttpMessage, HttpRequest};
 
 use super::meta::RequestMeta;
-use crate::bridge::{Answer, ApiError, AuditFacts, Caller};
+use crate::bridge::{Answer, ApiError, AuditFacts, Caller, FactsWanted};
 
 /// The principal an authentication layer attached to the request, or `anonymous` when none
 /// is configured; the end-user organisation always comes from the PDS header.
@@ -19,12 +19,16 @@ pub fn caller(req: &HttpRequest, meta: &RequestMeta) -> Caller {
     caller
 }
 
-/// Leaves the audit facts for the audit layer and returns the result unchanged.
+/// Leaves the audit facts for the audit layer, when one asked for them (`FactsWanted`), and
+/// returns the result unchanged. `facts` is called only then.
 pub fn record(
     req: &HttpRequest,
-    facts: AuditFacts,
+    facts: impl FnOnce() -> AuditFacts,
     result: Result<Answer, ApiError>,
 ) -> Result<Answer, ApiError> {
-    req.extensions_mut().insert(facts.outcome(&result));
+    if req.extensions().contains::<FactsWanted>() {
+        let facts = facts().outcome(&result);
+        req.extensions_mut().insert(facts);
+    }
     result
 }

@@ -10,7 +10,7 @@
 //! Patterns are interned as `&'static str`: they can only be patterns of registered routes, a
 //! small fixed set, and a metric label made from a `&'static str` needs no allocation.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::{OnceLock, RwLock};
 
 use actix_web::{HttpMessage, HttpRequest};
@@ -35,7 +35,7 @@ const MAX_PATTERNS: usize = 256;
 
 fn intern(pattern: &str) -> &'static str {
     static TABLE: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
-    let table = TABLE.get_or_init(Default::default);
+    let table = TABLE.get_or_init(|| RwLock::new(HashSet::default()));
     if let Some(p) = table.read().unwrap_or_else(|e| e.into_inner()).get(pattern) {
         return p;
     }

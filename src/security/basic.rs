@@ -75,7 +75,7 @@ impl BasicAuth {
         match entry {
             Some(e) if verified => Ok(Principal {
                 user,
-                roles: e.roles,
+                roles: e.roles.into(),
                 mode: AuthMode::Basic,
             }),
             _ => Err(claimed(AuthFailure::rejected(diagnostics::BAD_BASIC))),
@@ -226,7 +226,7 @@ mod tests {
         .unwrap();
         let p = auth.authenticate(&encode("alice:s3cret")).await.unwrap();
         assert_eq!(
-            (p.user.as_str(), p.roles.clone()),
+            (p.user.as_str(), p.roles.to_vec()),
             ("alice", vec!["read".to_string()])
         );
         // remembered: still fine

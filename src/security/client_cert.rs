@@ -147,7 +147,7 @@ impl CertAuth {
         match self.users.iter().find(|(s, _)| s == subject) {
             Some((_, u)) => Ok(Principal {
                 user: u.user.clone(),
-                roles: u.roles.clone(),
+                roles: u.roles.as_slice().into(),
                 mode: AuthMode::ClientCert,
             }),
             None => {

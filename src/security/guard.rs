@@ -69,6 +69,9 @@ impl Security {
             return self.refuse(req, refusal, Some(principal), draft).await;
         }
         req.extensions_mut().insert(principal.caller());
+        if draft.is_some() {
+            req.extensions_mut().insert(crate::bridge::FactsWanted);
+        }
         let res = match next.call(req).await {
             Ok(res) => res,
             // Handler errors arrive as responses; an `Err` means the service itself failed.
@@ -332,7 +335,7 @@ impl Draft {
             user: principal.map(|p| p.user.clone()),
             claimed_user,
             auth: principal.map(|p| p.mode.as_str().to_string()),
-            roles: principal.map(|p| p.roles.clone()).unwrap_or_default(),
+            roles: principal.map(|p| p.roles.to_vec()).unwrap_or_default(),
             ods: self.ods,
             client: self.client,
             method: self.method,

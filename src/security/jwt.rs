@@ -178,7 +178,7 @@ impl BearerAuth {
         };
         Some(Principal {
             user,
-            roles,
+            roles: roles.into(),
             mode: AuthMode::Bearer,
         })
     }
@@ -493,7 +493,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(p.user, "u1");
-        assert_eq!(p.roles, vec!["read", "verify"]);
+        assert_eq!(*p.roles, ["read", "verify"]);
         let mut cases = Vec::new();
         let mut c = good.clone();
         c["exp"] = json!(now() - 3600);

@@ -35,7 +35,7 @@ use rbac::RoleTable;
 /// Shared state of the security layer (users, keys, audit writer, limiters).
 pub struct Security {
     open: bool,
-    open_roles: Vec<String>,
+    open_roles: std::sync::Arc<[String]>,
     realm: String,
     public_paths: Vec<String>,
     roles: RoleTable,
@@ -75,7 +75,7 @@ impl Security {
         };
         Ok(Self {
             open,
-            open_roles: settings.open_roles.clone(),
+            open_roles: settings.open_roles.clone().into(),
             realm: settings.realm.clone(),
             public_paths: settings.public_paths.clone(),
             roles,

@@ -7,7 +7,7 @@ use crate::bridge::Caller;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user: String,
-    pub roles: Vec<String>,
+    pub roles: std::sync::Arc<[String]>,
     pub mode: AuthMode,
 }
 

@@ -114,8 +114,9 @@ pub fn classify(
     // The pattern from its `Patient` segment on, with the slash before it.
     let mut offset = 0;
     let mut at = None;
-    for seg in pattern.split('/') {
-        if seg == "Patient" {
+    // Bytes, not `str::split('/')`: the char searcher was a visible share of a cache hit.
+    for seg in pattern.as_bytes().split(|&b| b == b'/') {
+        if seg == b"Patient" {
             at = Some(offset);
             break;
         }

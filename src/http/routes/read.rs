@@ -18,15 +18,17 @@ pub async fn read(
     id: web::Path<String>,
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut params = vec![("id".to_string(), id.to_string())];
-    if let Some(dob) = req
-        .headers()
-        .get(name::X_SMSP_BIRTH_DATE)
-        .and_then(|v| v.to_str().ok())
-    {
-        params.push((X_SMSP_BIRTH_DATE.to_string(), dob.to_string()));
-    }
-    let facts = AuditFacts::new("read", params);
+    let facts = || {
+        let mut params = vec![("id".to_string(), id.to_string())];
+        if let Some(dob) = req
+            .headers()
+            .get(name::X_SMSP_BIRTH_DATE)
+            .and_then(|v| v.to_str().ok())
+        {
+            params.push((X_SMSP_BIRTH_DATE.to_string(), dob.to_string()));
+        }
+        AuditFacts::new("read", params)
+    };
     // PDS order (SPEC §7): X-Request-ID, then the NHS number, then existence.
     let result = async {
         let meta = RequestMeta::from_request(&req)?;

@@ -15,7 +15,7 @@ pub async fn search(
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
-    let facts = AuditFacts::new("search", pairs.clone());
+    let facts = || AuditFacts::new("search", pairs.clone());
     let result = async {
         let meta = RequestMeta::from_request(&req)?;
         require_json(&req, format_param(&pairs))?;

@@ -60,7 +60,7 @@ async fn run(
         service.verify(request, &caller(req, &meta)).await
     }
     .await;
-    Ok(answer_response(record(req, facts, result)?))
+    Ok(answer_response(record(req, || facts, result)?))
 }
 
 async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
