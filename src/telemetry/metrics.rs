@@ -3,7 +3,6 @@
 //! Labels never carry patient data: routes are patterns (`/Patient/{id}`), never paths.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -94,12 +93,12 @@ pub async fn track(
 
 thread_local! {
     static IN_FLIGHT: metrics::Gauge = metrics::gauge!("smsp_bridge_http_requests_in_flight");
-    static HTTP_HANDLES: RefCell<HandleMap> = RefCell::new(HashMap::new());
+    static HTTP_HANDLES: RefCell<HandleMap> = RefCell::new(HandleMap::default());
 }
 
 /// Per-thread handles by (method, route, status): registering once per thread avoids the
-/// recorder's global lookup on every request.
-type HandleMap = HashMap<(Method, &'static str, u16), Rc<HttpHandles>>;
+/// recorder's global lookup on every request. foldhash: SipHash was most of the lookup.
+type HandleMap = foldhash::HashMap<(Method, &'static str, u16), Rc<HttpHandles>>;
 
 /// The request counter and latency histogram of one (method, route, status).
 struct HttpHandles {
