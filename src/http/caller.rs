@@ -32,3 +32,42 @@ pub fn record(
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn answer() -> Result<Answer, ApiError> {
+        Ok(Answer::json(200, &serde_json::json!({}))
+            .unwrap()
+            .disclosing("9990001006"))
+    }
+
+    #[test]
+    fn facts_are_built_only_for_an_audit_layer_that_wants_them() {
+        let req = TestRequest::default().to_http_request();
+        let mut built = false;
+        let result = record(
+            &req,
+            || {
+                built = true;
+                AuditFacts::new("read", Vec::new())
+            },
+            answer(),
+        );
+        assert!(result.is_ok());
+        assert!(!built, "no audit layer asked: the facts must not be built");
+        assert!(req.extensions().get::<AuditFacts>().is_none());
+
+        let req = TestRequest::default().to_http_request();
+        req.extensions_mut().insert(FactsWanted);
+        let _ = record(&req, || AuditFacts::new("read", Vec::new()), answer());
+        let facts = req
+            .extensions_mut()
+            .remove::<AuditFacts>()
+            .expect("facts left");
+        assert_eq!(facts.interaction, "read");
+        assert_eq!(facts.nhs_numbers, ["9990001006"]);
+    }
+}
