@@ -21,8 +21,8 @@ pub async fn verify_get(
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
-    let facts = AuditFacts::new("verify", pairs.clone());
     let parsed = crate::fhir::verify::parse_query(&pairs).map_err(ApiError::from);
+    let facts = || AuditFacts::new("verify", pairs.clone());
     run(&req, &pairs, facts, parsed, service).await
 }
 
@@ -33,22 +33,21 @@ pub async fn verify_post(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
     let body = read_body(payload).await;
-    let facts = AuditFacts::new(
-        "verify",
-        vec![(
-            "body".to_string(),
-            String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned(),
-        )],
-    );
-    let parsed =
-        body.and_then(|b| crate::fhir::verify::parse_parameters(&b).map_err(ApiError::from));
+    let parsed = match &body {
+        Ok(b) => crate::fhir::verify::parse_parameters(b).map_err(ApiError::from),
+        Err(e) => Err(e.clone()),
+    };
+    let facts = || {
+        let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
+        AuditFacts::new("verify", vec![("body".to_string(), text)])
+    };
     run(&req, &pairs, facts, parsed, service).await
 }
 
 async fn run(
     req: &HttpRequest,
     pairs: &[(String, String)],
-    facts: AuditFacts,
+    facts: impl FnOnce() -> AuditFacts,
     parsed: Result<VerifyRequest, ApiError>,
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -60,7 +59,7 @@ async fn run(
         service.verify(request, &caller(req, &meta)).await
     }
     .await;
-    Ok(answer_response(record(req, || facts, result)?))
+    Ok(answer_response(record(req, facts, result)?))
 }
 
 async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {

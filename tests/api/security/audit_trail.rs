@@ -75,6 +75,10 @@ async fn every_patient_data_request_is_recorded_with_its_facts() {
     let r = record_for(&records, &rid(&verify));
     assert_eq!(r["interaction"], "verify");
     assert_eq!(r["smsp"]["interaction"], "verifyNHSNumber");
+    assert_eq!(
+        r["parameters"][0],
+        serde_json::json!(["nhs-number", "9990001006"])
+    );
     let r = record_for(&records, &rid(&invalid));
     assert_eq!(
         (r["status"].as_u64(), r["smsp"].is_null()),
