@@ -78,18 +78,6 @@ impl From<&crate::bridge::SmspTrace> for SmspEntry {
     }
 }
 
-/// A record as written: its place in the chain, then the entry.
-#[derive(Debug, Serialize)]
-pub struct AuditLine<'a> {
-    /// 1, 2, 3, … across files, never reused.
-    pub seq: u64,
-    /// SHA-256 (lower-case hex) of the previous record's line, without its newline; 64 zeros
-    /// for record 1.
-    pub prev: &'a str,
-    #[serde(flatten)]
-    pub entry: &'a AuditEntry,
-}
-
 impl AuditEntry {
     /// The entry as JSON, made on the request's own worker so that the one writer thread, which
     /// every request shares, only puts `seq` and `prev` in front of it (`line`).
@@ -98,9 +86,12 @@ impl AuditEntry {
     }
 }
 
-/// The bytes `AuditLine { seq, prev, entry }` serialises to, made from the entry's own JSON
-/// (`AuditEntry::to_json`): a flattened entry's fields follow `seq` and `prev` in order, so the
-/// line is `{"seq":…,"prev":…,` and then the entry's JSON after its opening brace.
+/// A record as written: its place in the chain, then the entry's fields. `seq` is 1, 2, 3, …
+/// across files, never reused; `prev` is the SHA-256 (lower-case hex) of the previous record's
+/// line without its newline, 64 zeros for record 1. Made from the entry's own JSON
+/// (`AuditEntry::to_json`): the line is `{"seq":…,"prev":…,` and then the entry's JSON after its
+/// opening brace, byte for byte what serde gives for the entry flattened after `seq` and `prev`
+/// (the tests hold it to that).
 pub fn line(seq: u64, prev: &str, entry_json: &[u8]) -> serde_json::Result<Vec<u8>> {
     let fields = entry_json
         .strip_prefix(b"{")
@@ -130,6 +121,15 @@ pub struct Link {
 mod tests {
     use super::*;
 
+    /// serde's own rendering of a line, which `line` must equal.
+    #[derive(Serialize)]
+    struct AuditLine<'a> {
+        seq: u64,
+        prev: &'a str,
+        #[serde(flatten)]
+        entry: &'a AuditEntry,
+    }
+
     #[test]
     fn lines_start_with_seq_and_prev() {
         let entry = AuditEntry {
@@ -140,12 +140,7 @@ mod tests {
             status: 200,
             ..Default::default()
         };
-        let text = serde_json::to_string(&AuditLine {
-            seq: 7,
-            prev: "ab",
-            entry: &entry,
-        })
-        .unwrap();
+        let text = String::from_utf8(line(7, "ab", &entry.to_json().unwrap()).unwrap()).unwrap();
         assert!(
             text.starts_with(r#"{"seq":7,"prev":"ab","time":"#),
             "{text}"
