@@ -41,7 +41,6 @@ cargo build --release --quiet --bin smsp-bridge --example smsp_samples
 # this script; the simulator comes from the same binary, so each run is self-consistent.
 BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
 
-
 echo "==> 10 000 synthetic patients (OpenTest layout) for the memory test"
 python3 - "$WORK/patients.csv" "$WORK/reads.txt" <<'PY'
 import sys
