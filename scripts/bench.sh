@@ -19,7 +19,7 @@
 # round), each ratio is taken within its round, and the table gives the median round with the
 # range of all rounds.
 #
-# Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; about 6 min + build at 10)
+# Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; about 5 min + build at 10)
 #        ROUNDS=5 scripts/bench.sh            (rounds; default 3)
 #        LOG_FILTER=info scripts/bench.sh     (the production log level: one line per request)
 #        SMSP_BRIDGE_BIN=… scripts/bench.sh   (measure another build of the bridge)
