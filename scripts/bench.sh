@@ -12,10 +12,11 @@
 # until its record is synced to disk, one fdatasync per batch) and off (the bridge's own cost;
 # the difference is the disk's). Security is open (no password hashing) in both.
 # The cache hit is also measured on a bridge with 1 worker (audit off): wrk shares the 2 cores,
-# and with 2 workers beside it the hit's tail is the cores' queueing rather than the bridge's.
+# and with 2 workers beside it part of the hit's tail is the cores' queueing, not the bridge.
 #
 # The machine's speed drifts within a run (another process, the VM's neighbours), so the runs
-# are made in ROUNDS interleaved rounds (ping, hit, miss, nginx, each audited and not, in every
+# are made in ROUNDS interleaved rounds (ping, hit, miss, nginx, each audited and not, and the
+# 1-worker ping and hit, in every
 # round), each ratio is taken within its round, and the table gives the median round with the
 # range of all rounds.
 #
@@ -97,7 +98,8 @@ MISS_PORT=$(free_port); bridge nocache "$MISS_PORT" false on; NOCACHE_PID=${PIDS
 HIT0_PORT=$(free_port); bridge cached0 "$HIT0_PORT" true off; CACHED0_PID=${PIDS[-1]}
 MISS0_PORT=$(free_port); bridge nocache0 "$MISS0_PORT" false off; NOCACHE0_PID=${PIDS[-1]}
 # The hit once more with 1 worker: wrk's 2 threads take about a core, and 2 workers beside them
-# make 4 busy threads on 2 cores, whose preemptions are the tail (docs/PERFORMANCE.md, session 5).
+# make 4 busy threads on 2 cores, whose preemptions lengthen the tail (docs/PERFORMANCE.md,
+# session 5).
 HIT1_PORT=$(free_port); bridge cached1 "$HIT1_PORT" true off 1; CACHED1_PID=${PIDS[-1]}
 
 echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
