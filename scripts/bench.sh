@@ -16,9 +16,8 @@
 #
 # The machine's speed drifts within a run (another process, the VM's neighbours), so the runs
 # are made in ROUNDS interleaved rounds (ping, hit, miss, nginx, each audited and not, and the
-# 1-worker ping and hit, in every
-# round), each ratio is taken within its round, and the table gives the median round with the
-# range of all rounds.
+# 1-worker ping and hit, in every round), each ratio is taken within its round, and the table
+# gives the median round with the range of all rounds.
 #
 # Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; about 5 min + build at 10)
 #        ROUNDS=5 scripts/bench.sh            (rounds; default 3)
