@@ -114,8 +114,8 @@ fn response_to_patient_json(c: &mut Criterion) {
 
 /// What the parser itself costs on this document (issue 9: is ≤ 10 µs reachable with the
 /// chosen XML crate?): every event read and every attribute split out, as `smsp::parse` needs
-/// at the least, with no tree, no namespaces and no unescaping. Returns a count of what it saw, so the
-/// loop cannot be optimised away.
+/// at the least, with no tree, no namespaces and no unescaping. Returns a count of what it saw,
+/// so the loop cannot be optimised away.
 fn quick_xml_events(body: &[u8]) -> usize {
     use quick_xml::events::Event;
     let text = std::str::from_utf8(body).expect("UTF-8 fixture");
