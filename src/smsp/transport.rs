@@ -92,6 +92,10 @@ impl LiveClient {
             .tls_certs_only(cas)
             .identity(identity)
             .https_only(true)
+            // SMSP is one fixed endpoint: a 3xx means a wrong URL or a misbehaving proxy, and
+            // following it would re-send a patient query, with our client certificate, wherever
+            // the answer points. It is an HTTP error like any other (`interpret`).
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .pool_idle_timeout(config.pool_idle_timeout)

@@ -201,6 +201,26 @@ async fn http_502_from_a_gateway_is_retried_then_503() {
     app.stop().await;
 }
 
+/// A redirect is not followed (a follower would re-post the query, with the client
+/// certificate, wherever the `Location` points): one call, answered as an HTTP error, and not
+/// retried (only 502–504 are).
+#[tokio::test]
+async fn a_redirect_is_an_http_error_and_is_not_followed() {
+    let name = "HTTP 307";
+    let addr = free_addr();
+    let app = app_at(addr).await;
+    let proxy = StandIn::start(addr, &app.sim.pki, Answer::RedirectToSelf).await;
+    let (reply, took) = read(&app, NORMAL).await;
+    assert_answer(name, &reply, took, unavailable("http-status"));
+    assert_eq!(
+        proxy.hits(),
+        1,
+        "{name}: the redirect was followed or retried"
+    );
+    proxy.stop().await;
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn malformed_xml_is_500() {
     knob_fault(

@@ -258,6 +258,8 @@ pub enum Answer {
     },
     /// 200 `text/xml`, then the body one byte every 50 ms, for ever ("slow drip").
     Drip,
+    /// `307 Temporary Redirect` back to the same path: a client that follows it loops.
+    RedirectToSelf,
 }
 
 /// An HTTPS server requiring a client certificate from `pki`'s CA, answering every request
@@ -327,5 +329,8 @@ async fn respond(state: web::Data<(Answer, Arc<AtomicU64>)>) -> HttpResponse {
                 .content_type("text/xml; charset=utf-8")
                 .streaming(head.chain(drip))
         }
+        Answer::RedirectToSelf => HttpResponse::TemporaryRedirect()
+            .insert_header((actix_web::http::header::LOCATION, "/smsp/pds"))
+            .finish(),
     }
 }
