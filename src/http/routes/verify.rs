@@ -32,13 +32,16 @@ pub async fn verify_post(
     service: web::Data<dyn PatientService>,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req);
-    let body = read_body(payload).await;
-    let parsed = match &body {
-        Ok(b) => crate::fhir::verify::parse_parameters(b).map_err(ApiError::from),
-        Err(e) => Err(e.clone()),
+    // A body that could not be read is audited as empty.
+    let (parsed, body) = match read_body(payload).await {
+        Ok(b) => (
+            crate::fhir::verify::parse_parameters(&b).map_err(ApiError::from),
+            b,
+        ),
+        Err(e) => (Err(e), Vec::new()),
     };
     let facts = || {
-        let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
+        let text = String::from_utf8_lossy(&body).into_owned();
         AuditFacts::new("verify", vec![("body".to_string(), text)])
     };
     run(&req, &pairs, facts, parsed, service).await
