@@ -22,6 +22,16 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// An audit group commit's write + `fdatasync`: tens of microseconds on a local SSD, a few
+/// hundred on a virtual disk, and long stalls are what an operator needs to see.
+const COMMIT_SECONDS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
+/// Records per audit group commit: 1 when requests come one at a time, up to the connections
+/// waiting at once (and `security.audit.max_batch`) under load.
+const COMMIT_RECORDS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 /// How often histogram samples are folded into buckets. Without upkeep the recorder keeps
 /// every sample until `/metrics` is scraped, so memory grows when nobody scrapes.
 const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
@@ -33,6 +43,17 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+                .ok()?
+                // Full-name matchers take precedence over the suffix one (the exporter sorts them).
+                .set_buckets_for_metric(
+                    Matcher::Full("smsp_bridge_audit_commit_seconds".into()),
+                    COMMIT_SECONDS,
+                )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("smsp_bridge_audit_commit_records".into()),
+                    COMMIT_RECORDS,
+                )
                 .ok()?
                 .install_recorder()
                 .ok()?;

@@ -164,10 +164,20 @@ impl Writer {
     /// Writes the records as one or more segments (more than one when a rotation falls inside
     /// the batch). On error, every record not yet acknowledged is failed.
     fn write_all(&mut self, records: Vec<(Vec<u8>, Ack)>, wakes: &mut Wakes) -> anyhow::Result<()> {
+        let total = records.len() as u64;
+        let first_seq = self.head.next_seq;
         let mut pending: Vec<u8> = Vec::new();
         let mut acks: Vec<(Ack, u64)> = Vec::new();
         let mut records = records.into_iter();
         let result = self.write_records(&mut records, &mut pending, &mut acks, wakes);
+        // The head moves only past synced records; the others were refused (503 to the caller).
+        let written = self.head.next_seq - first_seq;
+        metrics::counter!("smsp_bridge_audit_records_total", "result" => "written")
+            .increment(written);
+        if total > written {
+            metrics::counter!("smsp_bridge_audit_records_total", "result" => "refused")
+                .increment(total - written);
+        }
         if result.is_err() {
             for (ack, _) in acks {
                 ack.deliver(Err(AuditUnavailable), wakes);
@@ -233,6 +243,7 @@ impl Writer {
             return Ok(());
         }
         let (file, len) = self.current.as_mut().context("no audit file open")?;
+        let started = std::time::Instant::now();
         let outcome = file.write_all(pending).and_then(|()| file.sync_data());
         if let Err(e) = outcome {
             match file.set_len(*len).and_then(|()| file.sync_data()) {
@@ -243,6 +254,10 @@ impl Writer {
         }
         *len += pending.len() as u64;
         pending.clear();
+        // How the group commit performs (README, audit trail): every answer waits for one of
+        // these, and its size shows whether requests queue for the disk or for a core.
+        metrics::histogram!("smsp_bridge_audit_commit_seconds").record(started.elapsed());
+        metrics::histogram!("smsp_bridge_audit_commit_records").record(acks.len() as f64);
         self.head = head_after.clone();
         for (ack, seq) in acks.drain(..) {
             ack.deliver(Ok(seq), wakes);
