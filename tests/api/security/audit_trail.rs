@@ -106,12 +106,7 @@ async fn every_patient_data_request_is_recorded_with_its_facts() {
     // The group commits are measured (the recorder is shared by every test in this process,
     // so the figures are at least this app's).
     let metrics = metrics_as(&app, &alice).await;
-    assert!(
-        metric(
-            &metrics,
-            r#"smsp_bridge_audit_records_total{result="written"}"#
-        ) >= 6.0
-    );
+    assert!(records_total(&metrics, "written") >= 6.0);
     assert!(metric(&metrics, "smsp_bridge_audit_commit_records_sum") >= 6.0);
     assert!(metric(&metrics, "smsp_bridge_audit_commit_records_count") >= 1.0);
     assert!(metric(&metrics, "smsp_bridge_audit_commit_seconds_count") >= 1.0);
@@ -131,6 +126,14 @@ async fn metrics_as(app: &crate::helpers::TestApp, authorization: &str) -> Strin
         .unwrap();
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()
+}
+
+/// `smsp_bridge_audit_records_total{result=…}`.
+fn records_total(text: &str, result: &str) -> f64 {
+    metric(
+        text,
+        &format!(r#"smsp_bridge_audit_records_total{{result="{result}"}}"#),
+    )
 }
 
 /// The value of the sample named exactly `name` (with its labels) in Prometheus text.
@@ -246,12 +249,7 @@ async fn an_unwritable_audit_trail_fails_closed_with_503() {
     std::fs::rename(&away, &audit).unwrap();
     assert_eq!(get_as(&app, READ, Some(&alice), &[DOB]).await.status, 200);
     let metrics = metrics_as(&app, &alice).await;
-    assert!(
-        metric(
-            &metrics,
-            r#"smsp_bridge_audit_records_total{result="refused"}"#
-        ) >= 3.0
-    );
+    assert!(records_total(&metrics, "refused") >= 3.0);
     app.stop().await;
     let (ok, out) = audit_verify(&[&audit]);
     assert!(ok, "{out}");
