@@ -207,6 +207,15 @@ run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads in
 }
 
 READ="/personal-demographics/FHIR/R4/Patient/$NHS"
+# The audited bridge's group commits so far: records, commits and seconds spent writing and
+# syncing (the bridge's own `smsp_bridge_audit_commit_*` metrics).
+audit_commits() {
+  curl -s "http://127.0.0.1:$HIT_PORT/metrics" | awk '
+    $1 == "smsp_bridge_audit_commit_records_sum" {r = $2}
+    $1 == "smsp_bridge_audit_commit_records_count" {n = $2}
+    $1 == "smsp_bridge_audit_commit_seconds_sum" {t = $2}
+    END {printf "%d %d %f\n", r, n, t}'
+}
 echo "==> warm-up (fills the caches with the hit patient; opens the pooled TLS-MA connections)"
 for port in "$HIT_PORT" "$HIT0_PORT" "$HIT1_PORT"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $RID" -H "X-SMSP-Birth-Date: $DOB" \
@@ -221,7 +230,9 @@ done
 echo "==> load ($ROUNDS rounds, ${DURATION}s each, $CONNS connections, $THREADS wrk threads (1 for the 1-worker rows); log filter $LOG_FILTER)"
 for round in $(seq 1 "$ROUNDS"); do
   run "ping#$round" "$CACHED_PID" "http://127.0.0.1:$HIT_PORT/_ping"
+  before=$(audit_commits)
   run "hit#$round" "$CACHED_PID" "http://127.0.0.1:$HIT_PORT$READ" "$WORK/read.lua"
+  echo "$round $before $(audit_commits)" >>"$WORK/commits"
   run "miss#$round" "$NOCACHE_PID" "http://127.0.0.1:$MISS_PORT$READ" "$WORK/read.lua"
   run "nginx_soap#$round" "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
   run "ping0#$round" "$CACHED0_PID" "http://127.0.0.1:$HIT0_PORT/_ping"
@@ -243,7 +254,7 @@ if [ "${INSERTS%.*}" -lt 10001 ] 2>/dev/null; then
   echo "warning: only ${INSERTS} records were cached (10 001 expected); raise DURATION" >&2
 fi
 
-python3 - "$WORK/results" "$RSS_BEFORE" "$RSS_AFTER" "$DISTINCT_REQS" "${INSERTS:-?}" "${EVICTIONS:-0}" <<'PY'
+python3 - "$WORK/results" "$RSS_BEFORE" "$RSS_AFTER" "$DISTINCT_REQS" "${INSERTS:-?}" "${EVICTIONS:-0}" "$WORK/commits" "$DURATION" <<'PY'
 import statistics, sys
 runs = {}  # round -> name -> (rps, p99 in ms, non-2xx, server CPU us, simulator CPU us)
 def ms(v):
@@ -305,4 +316,16 @@ print()
 print(f"hit (audit off) by CPU: ping0 / hit0 = {cpu['ping0']:.1f} / {cpu['hit0']:.1f} = {cpu['ping0'] / cpu['hit0']:.2f}")
 print(f"miss path (audit off) by CPU: (nginx + simulator) / (bridge + simulator) = "
       f"{cpu['nginx_soap']:.1f} / {cpu['miss0']:.1f} = {cpu['nginx_soap'] / cpu['miss0']:.2f}")
+# What the audited hit waited for: the group commits made during its rows. A writer busy
+# syncing nearly all the time means the audit volume sets the pace (docs/PERFORMANCE.md,
+# session 6).
+print()
+print("| Audited hit rows: group commits | records per commit | write + sync per commit | writer busy |")
+print("|---|---|---|---|")
+for line in open(sys.argv[7]):
+    rnd, r0, n0, t0, r1, n1, t1 = line.split()
+    records, commits, seconds = int(r1) - int(r0), int(n1) - int(n0), float(t1) - float(t0)
+    if commits:
+        print(f"| round {rnd}: {commits} | {records / commits:.1f} | {seconds / commits * 1000:.2f} ms "
+              f"| {seconds / float(sys.argv[8]) * 100:.0f}% of the row |")
 PY
