@@ -254,8 +254,8 @@ impl Writer {
         }
         *len += pending.len() as u64;
         pending.clear();
-        // How the group commit performs (README, audit trail): every answer waits for one of
-        // these, and its size shows whether requests queue for the disk or for a core.
+        // How the group commit performs (README, audit trail): every audited answer waits for
+        // one of these, so their time and size show what the audit volume costs the answers.
         metrics::histogram!("smsp_bridge_audit_commit_seconds").record(started.elapsed());
         metrics::histogram!("smsp_bridge_audit_commit_records").record(acks.len() as f64);
         self.head = head_after.clone();
