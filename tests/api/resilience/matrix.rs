@@ -49,6 +49,18 @@ async fn knob_fault(name: &str, change: impl FnOnce(&mut Knobs), expect: Expect,
     app.stop().await;
 }
 
+/// A fault only a stand-in can give (`StandIn`): the answer, and how many calls reached it.
+async fn stand_in_fault(name: &str, answer: Answer, expect: Expect, attempts: u64) {
+    let addr = free_addr();
+    let app = app_at(addr).await;
+    let server = StandIn::start(addr, &app.sim.pki, answer).await;
+    let (reply, took) = read(&app, NORMAL).await;
+    assert_answer(name, &reply, took, expect);
+    assert_eq!(server.hits(), attempts, "{name}: attempts");
+    server.stop().await;
+    app.stop().await;
+}
+
 /// A fault forced by a magic NHS number (SMSP SPEC §2.6 faults, SMSP/DEMOG-9999): the answer and
 /// attempts; faults that say SMSP is unhealthy trip the breaker, the others never do.
 async fn magic_fault(name: &str, nhs: &str, expect: Expect, attempts: u64, trips: bool) {
@@ -181,24 +193,12 @@ async fn http_503_is_retried_then_503() {
 
 #[tokio::test]
 async fn http_502_from_a_gateway_is_retried_then_503() {
-    let name = "HTTP 502";
-    let addr = free_addr();
-    let app = app_at(addr).await;
-    let gateway = StandIn::start(
-        addr,
-        &app.sim.pki,
-        Answer::Fixed {
-            status: 502,
-            content_type: "text/html",
-            body: "<html>Bad Gateway</html>".into(),
-        },
-    )
-    .await;
-    let (reply, took) = read(&app, NORMAL).await;
-    assert_answer(name, &reply, took, unavailable("http-status"));
-    assert_eq!(gateway.hits(), 3);
-    gateway.stop().await;
-    app.stop().await;
+    let gateway = Answer::Fixed {
+        status: 502,
+        content_type: "text/html",
+        body: "<html>Bad Gateway</html>".into(),
+    };
+    stand_in_fault("HTTP 502", gateway, unavailable("http-status"), 3).await;
 }
 
 /// A redirect is not followed (a follower would re-post the query, with the client
@@ -206,19 +206,14 @@ async fn http_502_from_a_gateway_is_retried_then_503() {
 /// retried (only 502–504 are).
 #[tokio::test]
 async fn a_redirect_is_an_http_error_and_is_not_followed() {
-    let name = "HTTP 307";
-    let addr = free_addr();
-    let app = app_at(addr).await;
-    let proxy = StandIn::start(addr, &app.sim.pki, Answer::RedirectToSelf).await;
-    let (reply, took) = read(&app, NORMAL).await;
-    assert_answer(name, &reply, took, unavailable("http-status"));
-    assert_eq!(
-        proxy.hits(),
+    // More than one call: the redirect was followed or retried.
+    stand_in_fault(
+        "HTTP 307",
+        Answer::RedirectToSelf,
+        unavailable("http-status"),
         1,
-        "{name}: the redirect was followed or retried"
-    );
-    proxy.stop().await;
-    app.stop().await;
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -299,22 +294,12 @@ async fn hostile_xml_and_declared_oversize_are_refused() {
         ("DOCTYPE", laughs.to_string(), unknown("malformed")),
         ("declared oversize", huge, unknown("oversize")),
     ] {
-        let addr = free_addr();
-        let app = app_at(addr).await;
-        let server = StandIn::start(
-            addr,
-            &app.sim.pki,
-            Answer::Fixed {
-                status: 200,
-                content_type: "text/xml; charset=utf-8",
-                body,
-            },
-        )
-        .await;
-        let (reply, took) = read(&app, NORMAL).await;
-        assert_answer(name, &reply, took, expect);
-        assert_eq!(server.hits(), 1, "{name}: not retried");
-        server.stop().await;
-        app.stop().await;
+        let answer = Answer::Fixed {
+            status: 200,
+            content_type: "text/xml; charset=utf-8",
+            body,
+        };
+        // One call: not retried.
+        stand_in_fault(name, answer, expect, 1).await;
     }
 }
