@@ -22,7 +22,8 @@
 # 1-worker ping and hit, in every round), each ratio is taken within its round, and the table
 # gives the median round with the range of all rounds.
 #
-# Usage: scripts/bench.sh [DURATION_SECONDS]   (default 10; about 5 min + build at 10)
+# Usage: scripts/bench.sh [DURATION_SECONDS]   (default 8: about 4 min after a 5 min release
+#                                               build, so a fresh clone finishes within 10 min)
 #        ROUNDS=5 scripts/bench.sh            (rounds; default 3)
 #        LOG_FILTER=info scripts/bench.sh     (the production log level: one line per request)
 #        SMSP_BRIDGE_BIN=… scripts/bench.sh   (measure another build of the bridge)
@@ -30,7 +31,7 @@
 # Prints a table; docs/PERFORMANCE.md has the figures with the date, machine and load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION="${1:-10}"
+DURATION="${1:-8}"
 LOG_FILTER="${LOG_FILTER:-warn}"
 ROUNDS="${ROUNDS:-3}"
 CONNS=32
