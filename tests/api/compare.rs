@@ -10,7 +10,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use crate::helpers::sim::spawn_sim;
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{metric_sample, spawn_app, spawn_app_with, TestApp};
 use smsp_bridge::compare::normalise::View;
 use smsp_bridge::compare::report::{ClassCounts, Report};
 use smsp_bridge::compare::rules::Rules;
@@ -443,13 +443,9 @@ async fn application_restricted_auth_signs_rs512_with_kid_and_reuses_the_token()
 // ---------------------------------------------------------------------------------------------
 // Shadow mode.
 
-/// The value of the first sample line starting with `series` (0 when absent).
+/// The sample's value; 0 before the series first appears.
 fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    metric_sample(text, series).unwrap_or(0.0)
 }
 
 async fn shadowed_app(pds: &StandIn, capacity: usize, file: Option<std::path::PathBuf>) -> TestApp {

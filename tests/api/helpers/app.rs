@@ -100,14 +100,23 @@ impl TestApp {
 
     /// `GET /metrics` (outside the FHIR base), as Prometheus text.
     pub async fn metrics(&self) -> String {
-        self.http
-            .get(format!("{}/metrics", self.root))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text")
+        self.metrics_with(None).await
+    }
+
+    /// `GET /metrics` with credentials (under authentication every path but `/_ping` needs a
+    /// principal).
+    pub async fn metrics_as(&self, authorization: &str) -> String {
+        self.metrics_with(Some(authorization)).await
+    }
+
+    async fn metrics_with(&self, authorization: Option<&str>) -> String {
+        let mut req = self.http.get(format!("{}/metrics", self.root));
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let res = req.send().await.expect("metrics");
+        assert_eq!(res.status(), 200, "GET /metrics");
+        res.text().await.expect("metrics text")
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
@@ -144,4 +153,12 @@ fn capture(json: &serde_json::Value) {
     let _ = std::fs::create_dir_all(&dir);
     let path = std::path::Path::new(&dir).join(format!("{kind}-{}.json", uuid::Uuid::new_v4()));
     let _ = std::fs::write(path, serde_json::to_vec_pretty(json).unwrap_or_default());
+}
+
+/// The value of the sample named exactly `series` (its name with its labels, as printed) in
+/// Prometheus text; `None` when there is no such sample.
+pub fn metric_sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
 }

@@ -3,4 +3,4 @@ pub mod app;
 pub mod sim;
 
 #[allow(unused_imports)]
-pub use app::{request_id, spawn_app, spawn_app_with, Reply, TestApp};
+pub use app::{metric_sample, request_id, spawn_app, spawn_app_with, Reply, TestApp};

@@ -105,7 +105,7 @@ async fn every_patient_data_request_is_recorded_with_its_facts() {
 
     // The group commits are measured (the recorder is shared by every test in this process,
     // so the figures are at least this app's).
-    let metrics = metrics_as(&app, &alice).await;
+    let metrics = app.metrics_as(&alice).await;
     assert!(records_total(&metrics, "written") >= 6.0);
     assert!(metric(&metrics, "smsp_bridge_audit_commit_records_sum") >= 6.0);
     assert!(metric(&metrics, "smsp_bridge_audit_commit_records_count") >= 1.0);
@@ -113,19 +113,6 @@ async fn every_patient_data_request_is_recorded_with_its_facts() {
     assert!(metrics.contains(r#"smsp_bridge_audit_commit_seconds_bucket{le="0.00005"}"#));
     assert!(metrics.contains(r#"smsp_bridge_audit_commit_records_bucket{le="32"}"#));
     app.stop().await;
-}
-
-/// `GET /metrics` with credentials (every path but `/_ping` needs a principal).
-async fn metrics_as(app: &crate::helpers::TestApp, authorization: &str) -> String {
-    let res = app
-        .http
-        .get(format!("{}/metrics", app.root))
-        .header("Authorization", authorization)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
 }
 
 /// `smsp_bridge_audit_records_total{result=…}`.
@@ -136,14 +123,10 @@ fn records_total(text: &str, result: &str) -> f64 {
     )
 }
 
-/// The value of the sample named exactly `name` (with its labels) in Prometheus text.
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
+/// The sample's value, which must be there.
+fn metric(text: &str, series: &str) -> f64 {
+    crate::helpers::metric_sample(text, series)
+        .unwrap_or_else(|| panic!("{series} missing from /metrics:\n{text}"))
 }
 
 #[tokio::test]
@@ -248,7 +231,7 @@ async fn an_unwritable_audit_trail_fails_closed_with_503() {
 
     std::fs::rename(&away, &audit).unwrap();
     assert_eq!(get_as(&app, READ, Some(&alice), &[DOB]).await.status, 200);
-    let metrics = metrics_as(&app, &alice).await;
+    let metrics = app.metrics_as(&alice).await;
     assert!(records_total(&metrics, "refused") >= 3.0);
     app.stop().await;
     let (ok, out) = audit_verify(&[&audit]);
