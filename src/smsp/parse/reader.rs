@@ -355,6 +355,11 @@ fn element<'a>(
     let from = doc.attrs.len() as u32;
     for a in start.attributes() {
         let a = a.map_err(|e| ParseError::NotXml(e.to_string()))?;
+        // XML 1.0 §3.1, WFC "No < in Attribute Values": quick-xml lets it through
+        // (scripts/xml-crates.sh), so the check is here, for declarations too.
+        if a.value.contains('<') {
+            return Err(not_xml("'<' in an attribute value"));
+        }
         let (prefix, local) = split_qname(a.key.0);
         match (prefix, local) {
             (None, "xmlns") => {
@@ -512,6 +517,11 @@ mod tests {
             b"<p:a/>",
             b"\xff\xfe<a/>",
             b"<a x='1' x='2'/>",
+            b"<a x='<'/>",
+            b"<a xmlns:p='urn:<'/>",
+            b"<a x=1/>",
+            b"<a><b></a></b>",
+            b"<a><b></b>",
         ] {
             assert!(
                 matches!(parse_document(bad), Err(ParseError::NotXml(_))),
