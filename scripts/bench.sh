@@ -75,23 +75,9 @@ echo "==> simulator"
 start_sim "$BIN" --patients "$WORK/patients.csv" --workers 2
 
 bridge() { # name port cache_enabled audit(on|off) [workers]
-  cat >"$WORK/$1.toml" <<EOF
-listen = "127.0.0.1:$2"
-workers = ${5:-2}
-[log]
-format = "json"
-filter = "$LOG_FILTER"
-$(sim_smsp_config)
-[cache]
-enabled = $3
-# A cached patient takes two entries (record + number index): room for all 10 000.
-max_entries = 50000
-[security]
-modes = ["open"]
-EOF
-  if [ "$4" = on ]; then
-    printf '[security.audit]\ndir = "%s"\n' "$WORK/audit-$1" >>"$WORK/$1.toml"
-  fi
+  # A cached patient takes two entries (record + number index): room for all 10 000.
+  bridge_config "$2" "${5:-2}" "$LOG_FILTER" "$3" "$([ "$4" = on ] && echo "$WORK/audit-$1")" 50000 \
+    >"$WORK/$1.toml"
   $BIN serve --config "$WORK/$1.toml" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$2/_ping"

@@ -46,3 +46,22 @@ client_key = "$WORK/certs/client.key"
 ca_cert = "$WORK/certs/ca.pem"
 CFG
 }
+
+# bridge_config PORT WORKERS LOG_FILTER CACHE_ENABLED [AUDIT_DIR] [CACHE_MAX_ENTRIES]: a bridge
+# config file's text for the simulator start_sim started, security open (no password hashing),
+# the audit trail in AUDIT_DIR when one is given.
+bridge_config() {
+  cat <<CFG
+listen = "127.0.0.1:$1"
+workers = $2
+[log]
+format = "json"
+filter = "$3"
+$(sim_smsp_config)
+[cache]
+enabled = $4
+CFG
+  if [ -n "${6:-}" ]; then echo "max_entries = $6"; fi
+  printf '[security]\nmodes = ["open"]\n'
+  if [ -n "${5:-}" ]; then printf '[security.audit]\ndir = "%s"\n' "$5"; fi
+}

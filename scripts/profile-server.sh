@@ -28,19 +28,8 @@ BIN=target/release/smsp-bridge
 start_sim "$BIN" --workers 1
 
 PORT=$(free_port)
-cat >"$WORK/bridge.toml" <<EOF
-listen = "127.0.0.1:$PORT"
-workers = 1
-[log]
-format = "json"
-filter = "$FILTER"
-$(sim_smsp_config)
-[cache]
-enabled = ${CACHE:-true}
-[security]
-modes = ["open"]
-$([ "${AUDIT:-false}" = true ] && printf '[security.audit]\ndir = "%s"\n' "$WORK/audit")
-EOF
+bridge_config "$PORT" 1 "$FILTER" "${CACHE:-true}" "$([ "${AUDIT:-false}" = true ] && echo "$WORK/audit")" \
+  >"$WORK/bridge.toml"
 mkdir -p target
 OUT="$PWD/target/callgrind.server.$(date +%H%M%S)"
 valgrind --tool=callgrind --callgrind-out-file="$OUT" "$BIN" serve --config "$WORK/bridge.toml" \
