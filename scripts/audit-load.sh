@@ -39,15 +39,7 @@ wrk.headers["X-Request-ID"] = "$RID"
 wrk.headers["X-SMSP-Birth-Date"] = "$DOB"
 EOF
 machine() { awk '/^cpu / {print $2 + $3, $4, $5, $6, $7 + $8}' /proc/stat; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
-commits() {
-  curl -s "http://127.0.0.1:$AUDITED_PORT/metrics" | awk '
-    $1 == "smsp_bridge_audit_commit_records_sum" {r = $2}
-    $1 == "smsp_bridge_audit_commit_records_count" {n = $2}
-    $1 == "smsp_bridge_audit_commit_seconds_sum" {t = $2}
-    END {printf "%d %d %f\n", r, n, t}'
-}
 
 echo "| Row | req/s | p99 | bridge CPU µs/request | context switches/request | machine ticks: user, system, idle, iowait, irq | group commits |"
 echo "|---|---|---|---|---|---|---|"
@@ -57,9 +49,9 @@ for row in "ping, audited:$AUDITED_PORT:/_ping:$AUDITED_PID" "hit, audited:$AUDI
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $RID" -H "X-SMSP-Birth-Date: $DOB" \
     "http://127.0.0.1:$port$path")
   [ "$code" = 200 ] || { echo "warm-up of $name answered $code" >&2; exit 1; }
-  m0=$(machine); t0=$(cpu_ticks "$pid"); s0=$(switches "$pid"); c0=$(commits)
+  m0=$(machine); t0=$(cpu_ticks "$pid"); s0=$(switches "$pid"); c0=$(audit_commits "$AUDITED_PORT")
   out=$(wrk -t2 -c32 -d"${DURATION}s" --latency -s "$WORK/read.lua" "http://127.0.0.1:$port$path")
-  m1=$(machine); t1=$(cpu_ticks "$pid"); s1=$(switches "$pid"); c1=$(commits)
+  m1=$(machine); t1=$(cpu_ticks "$pid"); s1=$(switches "$pid"); c1=$(audit_commits "$AUDITED_PORT")
   python3 - "$name" "$out" "$m0" "$m1" "$t0" "$t1" "$s0" "$s1" "$c0" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import sys
 name, out, m0, m1, t0, t1, s0, s1, c0, c1, hz = sys.argv[1:]

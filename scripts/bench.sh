@@ -162,12 +162,11 @@ request = function()
 end
 EOF
 
-# CPU time (user + system, all threads) a process has used, in clock ticks. Throughput on a
-# shared 2-core machine drifts with whatever else runs; CPU time per request mostly does not,
+# Throughput on a shared 2-core machine drifts with whatever else runs; CPU time per request
+# (`cpu_ticks`, scripts/common.sh) mostly does not,
 # so each row also reports the CPU the server under test (bridge or nginx) and the simulator
 # spent per request.
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 
 run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads instead of $THREADS)
   local label="$1" front_pids="$2" url="$3" lua="${4:-}" out front0 sim0 front1 sim1
@@ -194,15 +193,6 @@ run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads in
 }
 
 READ="/personal-demographics/FHIR/R4/Patient/$NHS"
-# The audited bridge's group commits so far: records, commits and seconds spent writing and
-# syncing (the bridge's own `smsp_bridge_audit_commit_*` metrics).
-audit_commits() {
-  curl -s "http://127.0.0.1:$HIT_PORT/metrics" | awk '
-    $1 == "smsp_bridge_audit_commit_records_sum" {r = $2}
-    $1 == "smsp_bridge_audit_commit_records_count" {n = $2}
-    $1 == "smsp_bridge_audit_commit_seconds_sum" {t = $2}
-    END {printf "%d %d %f\n", r, n, t}'
-}
 echo "==> warm-up (fills the caches with the hit patient; opens the pooled TLS-MA connections)"
 for port in "$HIT_PORT" "$HIT0_PORT" "$HIT1_PORT"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $RID" -H "X-SMSP-Birth-Date: $DOB" \
@@ -217,9 +207,9 @@ done
 echo "==> load ($ROUNDS rounds, ${DURATION}s each, $CONNS connections, $THREADS wrk threads (1 for the 1-worker rows); log filter $LOG_FILTER)"
 for round in $(seq 1 "$ROUNDS"); do
   run "ping#$round" "$CACHED_PID" "http://127.0.0.1:$HIT_PORT/_ping"
-  before=$(audit_commits)
+  before=$(audit_commits "$HIT_PORT")
   run "hit#$round" "$CACHED_PID" "http://127.0.0.1:$HIT_PORT$READ" "$WORK/read.lua"
-  echo "$round $before $(audit_commits)" >>"$WORK/commits"
+  echo "$round $before $(audit_commits "$HIT_PORT")" >>"$WORK/commits"
   run "miss#$round" "$NOCACHE_PID" "http://127.0.0.1:$MISS_PORT$READ" "$WORK/read.lua"
   run "nginx_soap#$round" "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
   run "ping0#$round" "$CACHED0_PID" "http://127.0.0.1:$HIT0_PORT/_ping"

@@ -65,3 +65,18 @@ CFG
   printf '[security]\nmodes = ["open"]\n'
   if [ -n "${5:-}" ]; then printf '[security.audit]\ndir = "%s"\n' "$5"; fi
 }
+
+# cpu_ticks PID...: CPU time (user + system, every thread) the processes have used, in clock
+# ticks (getconf CLK_TCK per second).
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+
+# audit_commits PORT: the audited bridge's group commits so far, as "records commits seconds"
+# (its own `smsp_bridge_audit_commit_*` metrics: records committed, commits, time spent writing
+# and syncing).
+audit_commits() {
+  curl -s "http://127.0.0.1:$1/metrics" | awk '
+    $1 == "smsp_bridge_audit_commit_records_sum" {r = $2}
+    $1 == "smsp_bridge_audit_commit_records_count" {n = $2}
+    $1 == "smsp_bridge_audit_commit_seconds_sum" {t = $2}
+    END {printf "%d %d %f\n", r, n, t}'
+}
