@@ -71,6 +71,7 @@ impl AuditLog {
             head: recovered.head,
             current,
             poisoned: false,
+            metrics: CommitMetrics::register(),
         };
         let (tx, mut rx) = mpsc::channel::<Job>(settings.queue.max(1));
         let max_batch = settings.max_batch.max(1);
@@ -131,6 +132,29 @@ struct Writer {
     /// A failed write could not be rolled back: refuse everything until restart rather than
     /// append after a torn record.
     poisoned: bool,
+    metrics: CommitMetrics,
+}
+
+/// The group commits' metrics (README, audit trail), registered once when the writer starts
+/// rather than looked up by name on every commit.
+struct CommitMetrics {
+    written: metrics::Counter,
+    refused: metrics::Counter,
+    /// Every audited answer waits for one of these, so their time and size show what the
+    /// audit volume costs the answers.
+    seconds: metrics::Histogram,
+    records: metrics::Histogram,
+}
+
+impl CommitMetrics {
+    fn register() -> Self {
+        Self {
+            written: metrics::counter!("smsp_bridge_audit_records_total", "result" => "written"),
+            refused: metrics::counter!("smsp_bridge_audit_records_total", "result" => "refused"),
+            seconds: metrics::histogram!("smsp_bridge_audit_commit_seconds"),
+            records: metrics::histogram!("smsp_bridge_audit_commit_records"),
+        }
+    }
 }
 
 impl Writer {
@@ -172,11 +196,9 @@ impl Writer {
         let result = self.write_records(&mut records, &mut pending, &mut acks, wakes);
         // The head moves only past synced records; the others were refused (503 to the caller).
         let written = self.head.next_seq - first_seq;
-        metrics::counter!("smsp_bridge_audit_records_total", "result" => "written")
-            .increment(written);
+        self.metrics.written.increment(written);
         if total > written {
-            metrics::counter!("smsp_bridge_audit_records_total", "result" => "refused")
-                .increment(total - written);
+            self.metrics.refused.increment(total - written);
         }
         if result.is_err() {
             for (ack, _) in acks {
@@ -254,10 +276,8 @@ impl Writer {
         }
         *len += pending.len() as u64;
         pending.clear();
-        // How the group commit performs (README, audit trail): every audited answer waits for
-        // one of these, so their time and size show what the audit volume costs the answers.
-        metrics::histogram!("smsp_bridge_audit_commit_seconds").record(started.elapsed());
-        metrics::histogram!("smsp_bridge_audit_commit_records").record(acks.len() as f64);
+        self.metrics.seconds.record(started.elapsed());
+        self.metrics.records.record(acks.len() as f64);
         self.head = head_after.clone();
         for (ack, seq) in acks.drain(..) {
             ack.deliver(Ok(seq), wakes);
