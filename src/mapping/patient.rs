@@ -47,7 +47,7 @@ pub fn to_fhir(p: &domain::Patient, tables: &Tables, view: View) -> Patient {
     out.birth_date = p.birth_date.map(|d| d.to_fhir());
     out.deceased_date_time = p.deceased.map(|(date, time)| match time {
         // A time is only ever parsed with a full date (`PartialDate::parse_hl7_with_time`).
-        Some(t) if date.is_full() => format!("{}T{}+00:00", date.to_fhir(), t.format("%H:%M:%S")),
+        Some(t) if date.is_full() => date.to_fhir_with_time(t),
         _ => date.to_fhir(),
     });
     out.general_practitioner =

@@ -203,9 +203,14 @@ impl Vocabulary {
 
     /// Telecom URL scheme → ContactPoint.system; `None` for a scheme not in the table.
     pub fn telecom_system(&self, scheme: &str) -> Option<&str> {
-        self.telecom_system
-            .get(&scheme.to_ascii_lowercase())
-            .map(String::as_str)
+        // Schemes are case-insensitive (RFC 3986 §3.1) and the table's keys lower case; they
+        // nearly always arrive lower case, so that is only copied when it must be.
+        let lower: std::borrow::Cow<'_, str> = if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+            scheme.to_ascii_lowercase().into()
+        } else {
+            scheme.into()
+        };
+        self.telecom_system.get(&*lower).map(String::as_str)
     }
 
     /// Telecom use codes → ContactPoint.use: the first code mapping to a non-empty use.
