@@ -36,7 +36,7 @@ if pulled "$DEBIAN_IMAGE"; then
 else
   echo "$DEBIAN_IMAGE: not pullable; making a stand-in with debootstrap"
   command -v debootstrap >/dev/null \
-    || { apt-get update -qq && apt-get install -y -qq debootstrap; } >/dev/null
+    || { apt-get update -qq && apt-get install -y -qq debootstrap; } >/dev/null 2>&1
   debootstrap --variant=minbase "$DEBIAN_RELEASE" "$work/rootfs" http://deb.debian.org/debian \
     >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; exit 1; }
   rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/archives/"*.deb
