@@ -155,7 +155,7 @@ impl PartialDate {
 }
 
 /// `n` in decimal, zero-padded to `width` digits (`{:0width$}`).
-pub(crate) fn push_padded(out: &mut String, n: u16, width: usize) {
+fn push_padded(out: &mut String, n: u16, width: usize) {
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(n);
     for _ in digits.len()..width {
