@@ -20,8 +20,16 @@ DEBIAN_RELEASE="$(arg_default DEBIAN_RELEASE)"
 DEBIAN_IMAGE="debian:${DEBIAN_RELEASE}-slim"
 RUST_IMAGE="rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE}"
 
-have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
-pulled() { have "$1" || "$DOCKER" pull -q "$1" >/dev/null 2>&1; }
+# present IMAGE: says where IMAGE came from if the engine has it or can pull it.
+present() {
+  if "$DOCKER" image inspect "$1" >/dev/null 2>&1; then
+    echo "$1: already present"
+  elif "$DOCKER" pull -q "$1" >/dev/null 2>&1; then
+    echo "$1: pulled"
+  else
+    return 1
+  fi
+}
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -31,9 +39,7 @@ local_cas() {
   find /usr/local/share/ca-certificates -name '*.crt' -exec cp {} "$1/cas/" \; 2>/dev/null || true
 }
 
-if pulled "$DEBIAN_IMAGE"; then
-  echo "$DEBIAN_IMAGE: from the registry"
-else
+if ! present "$DEBIAN_IMAGE"; then
   echo "$DEBIAN_IMAGE: not pullable; making a stand-in with debootstrap"
   command -v debootstrap >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq debootstrap; } >/dev/null 2>&1
@@ -44,9 +50,7 @@ else
   rm -rf "$work/rootfs"
 fi
 
-if pulled "$RUST_IMAGE"; then
-  echo "$RUST_IMAGE: from the registry"
-else
+if ! present "$RUST_IMAGE"; then
   echo "$RUST_IMAGE: not pullable; making a stand-in from this machine's toolchain"
   sysroot="$(rustc --print sysroot)"
   case "$(rustc --version)" in
