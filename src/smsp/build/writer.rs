@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use crate::domain::PartialDate;
+use crate::domain::{push_zero_padded, PartialDate};
 
 pub(crate) struct Xml {
     out: String,
@@ -97,16 +97,10 @@ impl Xml {
             .raw("Z")
     }
 
-    /// HL7 TS date: `YYYY`, `YYYYMM` or `YYYYMMDD` (same digits as `PartialDate::to_hl7`,
-    /// written without an intermediate `String`).
+    /// HL7 TS date: `YYYY`, `YYYYMM` or `YYYYMMDD` (`PartialDate::to_hl7`'s digits, written
+    /// without an intermediate `String`).
     pub(crate) fn hl7_date(&mut self, d: &PartialDate) -> &mut Self {
-        self.digits(u32::from(d.year()), 4);
-        if let Some(m) = d.month() {
-            self.digits(u32::from(m), 2);
-            if let Some(day) = d.day() {
-                self.digits(u32::from(day), 2);
-            }
-        }
+        d.write_to(&mut self.out, "");
         self
     }
 
@@ -122,17 +116,9 @@ impl Xml {
         self
     }
 
-    /// Zero-padded decimal of exactly `width` digits (values are range-checked upstream).
-    fn digits(&mut self, mut n: u32, width: usize) -> &mut Self {
-        let mut buf = [b'0'; 10];
-        let width = width.min(buf.len());
-        for slot in buf[..width].iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        for &b in &buf[..width] {
-            self.out.push(char::from(b));
-        }
+    /// Zero-padded decimal of `width` digits (values are range-checked upstream).
+    fn digits(&mut self, n: u32, width: usize) -> &mut Self {
+        push_zero_padded(&mut self.out, n, width);
         self
     }
 }
