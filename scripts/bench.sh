@@ -92,56 +92,14 @@ MISS0_PORT=$(free_port); bridge nocache0 "$MISS0_PORT" false off; NOCACHE0_PID=$
 HIT1_PORT=$(free_port); bridge cached1 "$HIT1_PORT" true off 1; CACHED1_PID=${PIDS[-1]}
 
 echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx;
-  proxy_temp_path $WORK/nginx;
-  upstream smsp { server 127.0.0.1:$SIM_PORT; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / {
-      proxy_pass https://smsp;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_ssl_certificate $WORK/certs/client.pem;
-      proxy_ssl_certificate_key $WORK/certs/client.key;
-      proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
-      proxy_ssl_verify on;
-      # TLS 1.3, as the bridge's rustls client negotiates: Debian's nginx offers only up to
-      # TLS 1.2 to upstreams unless told, which would compare two different protocols.
-      proxy_ssl_protocols TLSv1.3;
-      proxy_ssl_name localhost;
-      proxy_ssl_session_reuse on;
-    }
-  }
-}
-EOF
-nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!); NGINX_PID=$!
-sleep 0.5
-NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | xargs)"
+start_nginx
 
 # The same read both ways: magic NHS number 9990000018 always answers SMSP-0000 with a patient.
 NHS=9990000018
 DOB=1974-08-23
-target/release/examples/smsp_samples "$WORK/samples" >/dev/null
-SOAP="$WORK/samples/requests/getPatientDetailsByNHSNumber-minimal.xml"
+soap_lua
 RID="5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
 
-cat >"$WORK/soap.lua" <<EOF
-local f = io.open("$SOAP", "rb"); local body = f:read("*a"); f:close()
-wrk.method = "POST"
-wrk.body = body
-wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
-wrk.headers["SOAPAction"] = "urn:nhs-itk:services:201005:getPatientDetailsByNHSNumber-v1-0"
-EOF
 cat >"$WORK/read.lua" <<EOF
 wrk.headers["X-Request-ID"] = "$RID"
 wrk.headers["X-SMSP-Birth-Date"] = "$DOB"

@@ -1,6 +1,6 @@
-# Shared by the measuring scripts (bench.sh, profile-server.sh); source it after `set -euo
-# pipefail`. It gives a scratch directory ($WORK) and stops every background process recorded
-# in $PIDS, and removes $WORK, when the script exits.
+# Shared by the measuring scripts (bench.sh, bench-latency.sh, profile-server.sh and others);
+# source it after `set -euo pipefail`. It gives a scratch directory ($WORK) and stops every
+# background process recorded in $PIDS, and removes $WORK, when the script exits.
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -79,4 +79,61 @@ audit_commits() {
     $1 == "smsp_bridge_audit_commit_records_count" {n = $2}
     $1 == "smsp_bridge_audit_commit_seconds_sum" {t = $2}
     END {printf "%d %d %f\n", r, n, t}'
+}
+
+# start_nginx: nginx (Debian's package) reverse-proxying everything to the simulator start_sim
+# started, as an SMSP client would reach it: keep-alive connections and TLS-MA with the same
+# client certificate; sets NGINX_PORT and NGINX_PIDS (master and workers).
+start_nginx() {
+  NGINX_PORT=$(free_port)
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx;
+  upstream smsp { server 127.0.0.1:$SIM_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass https://smsp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_certificate $WORK/certs/client.pem;
+      proxy_ssl_certificate_key $WORK/certs/client.key;
+      proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
+      proxy_ssl_verify on;
+      # TLS 1.3, as the bridge's rustls client negotiates: Debian's nginx offers only up to
+      # TLS 1.2 to upstreams unless told, which would compare two different protocols.
+      proxy_ssl_protocols TLSv1.3;
+      proxy_ssl_name localhost;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+CONF
+  nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+  PIDS+=($!)
+  local master=$!
+  sleep 0.5
+  NGINX_PIDS="$master $(pgrep -P "$master" | xargs)"
+}
+
+# soap_lua: $WORK/soap.lua, a wrk script that POSTs the raw SOAP request a bridge read of the
+# magic NHS number 9990000018 makes (getPatientDetailsByNHSNumber, from the smsp_samples
+# example, which must be built), for nginx's side of a comparison.
+soap_lua() {
+  target/release/examples/smsp_samples "$WORK/samples" >/dev/null
+  cat >"$WORK/soap.lua" <<LUA
+local f = io.open("$WORK/samples/requests/getPatientDetailsByNHSNumber-minimal.xml", "rb")
+local body = f:read("*a"); f:close()
+wrk.method = "POST"
+wrk.body = body
+wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
+wrk.headers["SOAPAction"] = "urn:nhs-itk:services:201005:getPatientDetailsByNHSNumber-v1-0"
+LUA
 }

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The miss path with SMSP's latency: how many reads per second a bridge passes through to SMSP,
+# and what it adds to each, when SMSP takes tens to hundreds of milliseconds to answer (bench.sh
+# measures the bridge's own cost, with an SMSP that answers at once).
+#
+# For each SMSP latency L (the simulator's `latency_ms` knob) and each number of connections C,
+# the same read goes
+#   - through the bridge as deployed: cache off (every read reaches SMSP), audit trail on,
+#     the default bulkhead (at most 64 SMSP calls in flight; a read waits up to 250 ms for a
+#     slot, then gets 503, README "Resilience");
+#   - through the same bridge with `resilience.bulkhead.max_in_flight = 256`;
+#   - through nginx reverse-proxying the raw SOAP request to the same simulator (keep-alive,
+#     TLS-MA), which has no cap.
+# With a latency, a front's throughput is bounded by the calls it has in flight:
+# min(C, cap) / L. The table gives that ceiling, each front's throughput, p50 and p99, its non-2xx
+# answers, the TLS-MA connections it held open to SMSP halfway through the row, and each bridge's
+# throughput and p50 against nginx's.
+#
+# Usage: scripts/bench-latency.sh [DURATION_SECONDS]      (default 6: about 3 minutes of load)
+#        LATENCIES="0 25 100" CONNECTIONS="32 128" scripts/bench-latency.sh   (the defaults)
+# Needs: wrk and nginx (installed from Debian packages when missing), python3, curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-6}"
+LATENCIES="${LATENCIES:-0 25 100}"
+CONNECTIONS="${CONNECTIONS:-32 128}"
+source scripts/common.sh
+need wrk wrk
+need nginx nginx
+
+echo "==> machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "==> release build"
+cargo build --release --quiet --bin smsp-bridge --example smsp_samples
+BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
+
+start_sim "$BIN" --workers 2
+bridge() { # name port [max_in_flight]
+  {
+    bridge_config "$2" 2 warn false "$WORK/audit-$1"
+    if [ -n "${3:-}" ]; then printf '[resilience.bulkhead]\nmax_in_flight = %s\n' "$3"; fi
+  } >"$WORK/$1.toml"
+  $BIN serve --config "$WORK/$1.toml" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$2/_ping"
+}
+DEFAULT_PORT=$(free_port); bridge default "$DEFAULT_PORT"; DEFAULT_PID=${PIDS[-1]}
+WIDE_PORT=$(free_port); bridge wide "$WIDE_PORT" 256; WIDE_PID=${PIDS[-1]}
+start_nginx
+soap_lua
+# Magic NHS number 9990000018 always answers SMSP-0000 with a patient (the simulator's README).
+cat >"$WORK/read.lua" <<EOF
+wrk.headers["X-Request-ID"] = "5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
+wrk.headers["X-SMSP-Birth-Date"] = "1974-08-23"
+EOF
+READ="/personal-demographics/FHIR/R4/Patient/9990000018"
+
+# The simulator's admin API is on its TLS-MA listener.
+knob_latency() {
+  curl -sfk --cert "$WORK/certs/client.pem" --key "$WORK/certs/client.key" -X PATCH \
+    -H 'Content-Type: application/json' -d "{\"latency_ms\": $1}" \
+    "https://127.0.0.1:$SIM_PORT/_admin/knobs" >/dev/null
+}
+
+# upstream_conns "PID...": TLS connections those processes hold open to the simulator.
+upstream_conns() {
+  local pattern
+  pattern="pid=($(echo "$@" | tr ' ' '|')),"
+  ss -tnpH state established "( dport = :$SIM_PORT )" | grep -cE "$pattern" || true
+}
+
+run() { # latency conns front pids url lua
+  local out sampler
+  # The connections to SMSP are counted halfway through the row, under load.
+  (sleep "$((DURATION / 2))"; upstream_conns "$4" >"$WORK/upstream") &
+  sampler=$!
+  out=$(wrk -t2 -c"$2" -d"${DURATION}s" --timeout 5s --latency -s "$6" "$5")
+  wait "$sampler"
+  echo "$out" | awk -v l="$1" -v c="$2" -v f="$3" -v u="$(cat "$WORK/upstream")" '
+    /Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} /Non-2xx/ {e = $5}
+    /Socket errors/ {e += $4 + $6 + $8 + $10}
+    END {printf "%s %s %s %s %s %s %d %d\n", l, c, f, r, p50, p99, e, u}' | tee -a "$WORK/results"
+  # Reads still in flight when wrk stops would hold bulkhead slots into the next row.
+  sleep 1
+}
+
+echo "==> warm-up (opens the pooled TLS-MA connections)"
+knob_latency 0
+for port in "$DEFAULT_PORT" "$WIDE_PORT"; do
+  wrk -t2 -c32 -d2s -s "$WORK/read.lua" "http://127.0.0.1:$port$READ" >/dev/null
+done
+wrk -t2 -c32 -d2s -s "$WORK/soap.lua" "http://127.0.0.1:$NGINX_PORT/smsp/pds" >/dev/null
+
+echo "==> load (${DURATION}s rows): latency_ms connections front req/s p50 p99 non-2xx upstream"
+for latency in $LATENCIES; do
+  knob_latency "$latency"
+  for conns in $CONNECTIONS; do
+    run "$latency" "$conns" bridge "$DEFAULT_PID" "http://127.0.0.1:$DEFAULT_PORT$READ" "$WORK/read.lua"
+    run "$latency" "$conns" bridge256 "$WIDE_PID" "http://127.0.0.1:$WIDE_PORT$READ" "$WORK/read.lua"
+    run "$latency" "$conns" nginx "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
+  done
+done
+
+python3 - "$WORK/results" <<'PY'
+import sys
+def ms(v):
+    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+rows = {}
+for line in open(sys.argv[1]):
+    latency, conns, front, rps, p50, p99, errors, upstream = line.split()
+    rows.setdefault((int(latency), int(conns)), {})[front] = (float(rps), ms(p50), ms(p99), int(errors), int(upstream))
+caps = {"bridge": 64, "bridge256": 256, "nginx": None}
+print()
+print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | against nginx: req/s, p50 |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for (latency, conns), fronts in sorted(rows.items()):
+    nginx_rps, nginx_p50 = fronts["nginx"][0], fronts["nginx"][1]
+    for front in ("bridge", "bridge256", "nginx"):
+        rps, p50, p99, errors, upstream = fronts[front]
+        cap = caps[front]
+        in_flight = conns if cap is None else min(conns, cap)
+        ceiling = f"{in_flight / latency * 1000:.0f}/s" if latency else "n/a (no latency)"
+        over = "" if front == "nginx" else f"{rps / nginx_rps:.2f} x, {p50 - nginx_p50:+.2f} ms"
+        print(f"| {latency} ms | {conns} | {front} ({cap or 'none'}) | {ceiling} | {rps:.0f} | {p50:.2f} ms "
+              f"| {p99:.2f} ms | {errors} | {upstream} | {over} |")
+PY
