@@ -18,8 +18,7 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-6}"
 source scripts/common.sh
 need wrk wrk
-cargo build --release --quiet --bin smsp-bridge
-BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
+release_bin
 start_sim "$BIN" --workers 2
 
 serve() { # name port [audit dir]

@@ -16,8 +16,9 @@
 # answers, the TLS-MA connections it held open to SMSP halfway through the row, and each bridge's
 # throughput and p50 against nginx's.
 #
-# Usage: scripts/bench-latency.sh [DURATION_SECONDS]      (default 6: about 3 minutes of load)
+# Usage: scripts/bench-latency.sh [DURATION_SECONDS]      (default 6: about 2 minutes of load)
 #        LATENCIES="0 25 100" CONNECTIONS="32 128" scripts/bench-latency.sh   (the defaults)
+#        SMSP_BRIDGE_BIN=… scripts/bench-latency.sh   (measure another build)
 # Needs: wrk and nginx (installed from Debian packages when missing), python3, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +29,7 @@ source scripts/common.sh
 need wrk wrk
 need nginx nginx
 
-echo "==> machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "==> release build"
-cargo build --release --quiet --bin smsp-bridge --example smsp_samples
-BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
+release_bin --example smsp_samples
 
 start_sim "$BIN" --workers 2
 bridge() { # name port [max_in_flight]

@@ -40,12 +40,7 @@ source scripts/common.sh
 need wrk wrk
 need nginx nginx
 
-echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "==> release build"
-cargo build --release --quiet --bin smsp-bridge --example smsp_samples
-# SMSP_BRIDGE_BIN=/path/to/smsp-bridge measures another build (e.g. an older commit's) with
-# this script; the simulator comes from the same binary, so each run is self-consistent.
-BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
+release_bin --example smsp_samples
 
 echo "==> 10 000 synthetic patients (OpenTest layout) for the memory test"
 python3 - "$WORK/patients.csv" "$WORK/reads.txt" <<'PY'

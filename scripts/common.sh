@@ -22,6 +22,17 @@ wait_http() {
   return 1
 }
 
+# release_bin [CARGO ARGS...]: prints the machine and its load, builds the release binary (and
+# whatever else the arguments name, e.g. `--example smsp_samples`) and sets BIN to it, or to
+# SMSP_BRIDGE_BIN when that is set: another build (an older commit's, say) measured by the same
+# script. The simulator comes from the same binary, so each run is self-consistent.
+release_bin() {
+  echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "==> release build"
+  cargo build --release --quiet --bin smsp-bridge "$@"
+  BIN="${SMSP_BRIDGE_BIN:-target/release/smsp-bridge}"
+}
+
 # start_sim BIN [SIM ARGS...]: the simulator on a free port with certificates generated into
 # $WORK/certs; sets SIM_PORT and SIM_PID and waits until the client key is written.
 start_sim() {

@@ -23,8 +23,7 @@ FILTER="${2:-info}"
 REQUESTS="${3:-2000}"
 source scripts/common.sh
 need valgrind valgrind
-cargo build --release --quiet --bin smsp-bridge
-BIN=target/release/smsp-bridge
+release_bin
 start_sim "$BIN" --workers 1
 
 PORT=$(free_port)
