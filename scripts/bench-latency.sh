@@ -13,8 +13,9 @@
 #     TLS-MA), which has no cap.
 # With a latency, a front's throughput is bounded by the calls it has in flight:
 # min(C, cap) / L. The table gives that ceiling, each front's throughput, p50 and p99, its non-2xx
-# answers, the TLS-MA connections it held open to SMSP halfway through the row, and each bridge's
-# throughput and p50 against nginx's.
+# answers, the TLS-MA connections it held open to SMSP halfway through the row, the CPU it spent
+# per request (user + system, every thread; nginx's master and workers; not the simulator's),
+# and each bridge's throughput and p50 against nginx's.
 #
 # Usage: scripts/bench-latency.sh [DURATION_SECONDS]      (default 6: about 2 minutes of load)
 #        LATENCIES="0 25 100" CONNECTIONS="32 128" scripts/bench-latency.sh   (the defaults)
@@ -67,16 +68,22 @@ upstream_conns() {
 }
 
 run() { # latency conns front pids url lua
-  local out sampler
+  local out sampler ticks
   # The connections to SMSP are counted halfway through the row, under load.
   (sleep "$((DURATION / 2))"; upstream_conns "$4" >"$WORK/upstream") &
   sampler=$!
+  # shellcheck disable=SC2086 # one argument per process
+  ticks=$(cpu_ticks $4)
   out=$(wrk -t2 -c"$2" -d"${DURATION}s" --timeout 5s --latency -s "$6" "$5")
+  # shellcheck disable=SC2086
+  ticks=$(($(cpu_ticks $4) - ticks))
   wait "$sampler"
-  echo "$out" | awk -v l="$1" -v c="$2" -v f="$3" -v u="$(cat "$WORK/upstream")" '
+  echo "$out" | awk -v l="$1" -v c="$2" -v f="$3" -v u="$(cat "$WORK/upstream")" -v t="$ticks" \
+    -v hz="$(getconf CLK_TCK)" '
     /Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} /Non-2xx/ {e = $5}
-    /Socket errors/ {e += $4 + $6 + $8 + $10}
-    END {printf "%s %s %s %s %s %s %d %d\n", l, c, f, r, p50, p99, e, u}' | tee -a "$WORK/results"
+    /Socket errors/ {e += $4 + $6 + $8 + $10} / requests in / {n = $1}
+    END {printf "%s %s %s %s %s %s %d %d %.1f\n", l, c, f, r, p50, p99, e, u, t * 1e6 / hz / n}' \
+    | tee -a "$WORK/results"
   # Reads still in flight when wrk stops would hold bulkhead slots into the next row.
   sleep 1
 }
@@ -88,7 +95,7 @@ for port in "$DEFAULT_PORT" "$WIDE_PORT"; do
 done
 wrk -t2 -c32 -d2s -s "$WORK/soap.lua" "http://127.0.0.1:$NGINX_PORT/smsp/pds" >/dev/null
 
-echo "==> load (${DURATION}s rows): latency_ms connections front req/s p50 p99 non-2xx upstream"
+echo "==> load (${DURATION}s rows): latency_ms connections front req/s p50 p99 non-2xx upstream cpu_us"
 for latency in $LATENCIES; do
   knob_latency "$latency"
   for conns in $CONNECTIONS; do
@@ -104,20 +111,21 @@ def ms(v):
     return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
 rows = {}
 for line in open(sys.argv[1]):
-    latency, conns, front, rps, p50, p99, errors, upstream = line.split()
-    rows.setdefault((int(latency), int(conns)), {})[front] = (float(rps), ms(p50), ms(p99), int(errors), int(upstream))
+    latency, conns, front, rps, p50, p99, errors, upstream, cpu = line.split()
+    rows.setdefault((int(latency), int(conns)), {})[front] = (
+        float(rps), ms(p50), ms(p99), int(errors), int(upstream), float(cpu))
 caps = {"bridge": 64, "bridge256": 256, "nginx": None}
 print()
-print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | against nginx: req/s, p50 |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | CPU per request | against nginx: req/s, p50 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for (latency, conns), fronts in sorted(rows.items()):
     nginx_rps, nginx_p50 = fronts["nginx"][0], fronts["nginx"][1]
     for front in ("bridge", "bridge256", "nginx"):
-        rps, p50, p99, errors, upstream = fronts[front]
+        rps, p50, p99, errors, upstream, cpu = fronts[front]
         cap = caps[front]
         in_flight = conns if cap is None else min(conns, cap)
         ceiling = f"{in_flight / latency * 1000:.0f}/s" if latency else "n/a (no latency)"
         over = "" if front == "nginx" else f"{rps / nginx_rps:.2f} x, {p50 - nginx_p50:+.2f} ms"
         print(f"| {latency} ms | {conns} | {front} ({cap or 'none'}) | {ceiling} | {rps:.0f} | {p50:.2f} ms "
-              f"| {p99:.2f} ms | {errors} | {upstream} | {over} |")
+              f"| {p99:.2f} ms | {errors} | {upstream} | {cpu:.0f} µs | {over} |")
 PY
