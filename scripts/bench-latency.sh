@@ -15,10 +15,12 @@
 # min(C, cap) / L. The table gives that ceiling, each front's throughput, p50 and p99, its non-2xx
 # answers, the TLS-MA connections it held open to SMSP halfway through the row, the CPU it spent
 # per request (user + system, every thread; nginx's master and workers; not the simulator's),
-# and each bridge's throughput and p50 against nginx's.
+# the audit records each group commit (one write + fdatasync) carried, and each bridge's
+# throughput and p50 against nginx's.
 #
 # Usage: scripts/bench-latency.sh [DURATION_SECONDS]      (default 6: about 2 minutes of load)
 #        LATENCIES="0 25 100" CONNECTIONS="32 128" scripts/bench-latency.sh   (the defaults)
+#        AUDIT=off scripts/bench-latency.sh            (both bridges without the audit trail)
 #        SMSP_BRIDGE_BIN=… scripts/bench-latency.sh   (measure another build)
 # Needs: wrk and nginx (installed from Debian packages when missing), python3, curl.
 set -euo pipefail
@@ -26,6 +28,7 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-6}"
 LATENCIES="${LATENCIES:-0 25 100}"
 CONNECTIONS="${CONNECTIONS:-32 128}"
+AUDIT="${AUDIT:-on}"
 source scripts/common.sh
 need wrk wrk
 need nginx nginx
@@ -35,7 +38,7 @@ release_bin --example smsp_samples
 start_sim "$BIN" --workers 2
 bridge() { # name port [max_in_flight]
   {
-    bridge_config "$2" 2 warn false "$WORK/audit-$1"
+    bridge_config "$2" 2 warn false "$([ "$AUDIT" = on ] && echo "$WORK/audit-$1")"
     if [ -n "${3:-}" ]; then printf '[resilience.bulkhead]\nmax_in_flight = %s\n' "$3"; fi
   } >"$WORK/$1.toml"
   $BIN serve --config "$WORK/$1.toml" >"$WORK/$1.log" 2>&1 &
@@ -67,22 +70,26 @@ upstream_conns() {
   ss -tnpH state established "( dport = :$SIM_PORT )" | grep -cE "$pattern" || true
 }
 
-run() { # latency conns front pids url lua
-  local out sampler ticks
+run() { # latency conns front pids url lua [bridge port, for its audit commits]
+  local out sampler ticks commits=""
   # The connections to SMSP are counted halfway through the row, under load.
   (sleep "$((DURATION / 2))"; upstream_conns "$4" >"$WORK/upstream") &
   sampler=$!
+  [ "$AUDIT" = on ] && [ -n "${7:-}" ] && commits=$(audit_commits "$7")
   # shellcheck disable=SC2086 # one argument per process
   ticks=$(cpu_ticks $4)
   out=$(wrk -t2 -c"$2" -d"${DURATION}s" --timeout 5s --latency -s "$6" "$5")
   # shellcheck disable=SC2086
   ticks=$(($(cpu_ticks $4) - ticks))
+  # Audit records per group commit during the row: one sync each when it is 1.
+  [ -n "$commits" ] && commits=$(echo "$commits $(audit_commits "$7")" | awk '
+    {printf "%.1f", ($5 - $2) ? ($4 - $1) / ($5 - $2) : 0}')
   wait "$sampler"
   echo "$out" | awk -v l="$1" -v c="$2" -v f="$3" -v u="$(cat "$WORK/upstream")" -v t="$ticks" \
-    -v hz="$(getconf CLK_TCK)" '
+    -v hz="$(getconf CLK_TCK)" -v a="${commits:--}" '
     /Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} /Non-2xx/ {e = $5}
     /Socket errors/ {e += $4 + $6 + $8 + $10} / requests in / {n = $1}
-    END {printf "%s %s %s %s %s %s %d %d %.1f\n", l, c, f, r, p50, p99, e, u, t * 1e6 / hz / n}' \
+    END {printf "%s %s %s %s %s %s %d %d %.1f %s\n", l, c, f, r, p50, p99, e, u, t * 1e6 / hz / n, a}' \
     | tee -a "$WORK/results"
   # Reads still in flight when wrk stops would hold bulkhead slots into the next row.
   sleep 1
@@ -95,12 +102,14 @@ for port in "$DEFAULT_PORT" "$WIDE_PORT"; do
 done
 wrk -t2 -c32 -d2s -s "$WORK/soap.lua" "http://127.0.0.1:$NGINX_PORT/smsp/pds" >/dev/null
 
-echo "==> load (${DURATION}s rows): latency_ms connections front req/s p50 p99 non-2xx upstream cpu_us"
+echo "==> load (${DURATION}s rows, audit trail $AUDIT): latency_ms connections front req/s p50 p99 non-2xx upstream cpu_us records_per_sync"
 for latency in $LATENCIES; do
   knob_latency "$latency"
   for conns in $CONNECTIONS; do
-    run "$latency" "$conns" bridge "$DEFAULT_PID" "http://127.0.0.1:$DEFAULT_PORT$READ" "$WORK/read.lua"
-    run "$latency" "$conns" bridge256 "$WIDE_PID" "http://127.0.0.1:$WIDE_PORT$READ" "$WORK/read.lua"
+    run "$latency" "$conns" bridge "$DEFAULT_PID" "http://127.0.0.1:$DEFAULT_PORT$READ" "$WORK/read.lua" \
+      "$DEFAULT_PORT"
+    run "$latency" "$conns" bridge256 "$WIDE_PID" "http://127.0.0.1:$WIDE_PORT$READ" "$WORK/read.lua" \
+      "$WIDE_PORT"
     run "$latency" "$conns" nginx "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/smsp/pds" "$WORK/soap.lua"
   done
 done
@@ -111,21 +120,21 @@ def ms(v):
     return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
 rows = {}
 for line in open(sys.argv[1]):
-    latency, conns, front, rps, p50, p99, errors, upstream, cpu = line.split()
+    latency, conns, front, rps, p50, p99, errors, upstream, cpu, per_commit = line.split()
     rows.setdefault((int(latency), int(conns)), {})[front] = (
-        float(rps), ms(p50), ms(p99), int(errors), int(upstream), float(cpu))
+        float(rps), ms(p50), ms(p99), int(errors), int(upstream), float(cpu), per_commit)
 caps = {"bridge": 64, "bridge256": 256, "nginx": None}
 print()
-print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | CPU per request | against nginx: req/s, p50 |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | CPU per request | audit records per sync | against nginx: req/s, p50 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (latency, conns), fronts in sorted(rows.items()):
     nginx_rps, nginx_p50 = fronts["nginx"][0], fronts["nginx"][1]
     for front in ("bridge", "bridge256", "nginx"):
-        rps, p50, p99, errors, upstream, cpu = fronts[front]
+        rps, p50, p99, errors, upstream, cpu, per_commit = fronts[front]
         cap = caps[front]
         in_flight = conns if cap is None else min(conns, cap)
         ceiling = f"{in_flight / latency * 1000:.0f}/s" if latency else "n/a (no latency)"
         over = "" if front == "nginx" else f"{rps / nginx_rps:.2f} x, {p50 - nginx_p50:+.2f} ms"
         print(f"| {latency} ms | {conns} | {front} ({cap or 'none'}) | {ceiling} | {rps:.0f} | {p50:.2f} ms "
-              f"| {p99:.2f} ms | {errors} | {upstream} | {cpu:.0f} µs | {over} |")
+              f"| {p99:.2f} ms | {errors} | {upstream} | {cpu:.0f} µs | {per_commit} | {over} |")
 PY
