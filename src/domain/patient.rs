@@ -81,6 +81,32 @@ pub enum TelecomSystem {
     Other,
 }
 
+/// URL schemes of telecoms (SMSP SPEC §3, TEL `@value`) and the systems they name.
+const TELECOM_SCHEMES: [(&str, TelecomSystem); 3] = [
+    ("tel", TelecomSystem::Phone),
+    ("mailto", TelecomSystem::Email),
+    ("fax", TelecomSystem::Fax),
+];
+
+impl TelecomSystem {
+    /// The system a URL scheme names, compared case-insensitively (RFC 3986 §3.1); `Other` for
+    /// any scheme not in the table.
+    pub fn from_scheme(scheme: &str) -> Self {
+        TELECOM_SCHEMES
+            .iter()
+            .find(|(s, _)| scheme.eq_ignore_ascii_case(s))
+            .map_or(TelecomSystem::Other, |&(_, system)| system)
+    }
+
+    /// The lower-case scheme to write for this system; `tel` for `Other`.
+    pub fn scheme(self) -> &'static str {
+        TELECOM_SCHEMES
+            .iter()
+            .find(|&&(_, system)| system == self)
+            .map_or("tel", |&(s, _)| s)
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct Telecom {
     pub system: TelecomSystem,
@@ -118,3 +144,28 @@ macro_rules! redacted_debug {
     )*};
 }
 redacted_debug!(PersonName, Address, Telecom, UseablePeriod, GpPractice);
+
+#[cfg(test)]
+mod tests {
+    use super::TelecomSystem;
+
+    #[test]
+    fn telecom_schemes_match_case_insensitively_and_write_lower_case() {
+        // RFC 3986 §3.1: schemes are case-insensitive; canonical form is lower case.
+        for (scheme, system) in [
+            ("tel", TelecomSystem::Phone),
+            ("TEL", TelecomSystem::Phone),
+            ("mailto", TelecomSystem::Email),
+            ("MailTo", TelecomSystem::Email),
+            ("fax", TelecomSystem::Fax),
+            ("http", TelecomSystem::Other),
+            ("", TelecomSystem::Other),
+        ] {
+            assert_eq!(TelecomSystem::from_scheme(scheme), system, "{scheme}");
+        }
+        assert_eq!(TelecomSystem::Phone.scheme(), "tel");
+        assert_eq!(TelecomSystem::Email.scheme(), "mailto");
+        assert_eq!(TelecomSystem::Fax.scheme(), "fax");
+        assert_eq!(TelecomSystem::Other.scheme(), "tel");
+    }
+}

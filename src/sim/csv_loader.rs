@@ -224,14 +224,8 @@ fn telecom(cell: &str, default_scheme: &str, use_code: &str) -> Option<Telecom> 
         Some((s, v)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic()) => (s, v),
         _ => (default_scheme, cell),
     };
-    let system = match scheme.to_ascii_lowercase().as_str() {
-        "tel" => TelecomSystem::Phone,
-        "mailto" => TelecomSystem::Email,
-        "fax" => TelecomSystem::Fax,
-        _ => TelecomSystem::Other,
-    };
     Some(Telecom {
-        system,
+        system: TelecomSystem::from_scheme(scheme),
         scheme: scheme.to_ascii_lowercase(),
         value: value.trim().to_string(),
         use_codes: vec![use_code.into()],

@@ -2,7 +2,7 @@
 
 use super::response::ids;
 use super::writer::Xml;
-use crate::domain::{Address, GpPractice, Patient, PersonName, Telecom, TelecomSystem};
+use crate::domain::{Address, GpPractice, Patient, PersonName, Telecom};
 use crate::smsp::interaction::oid;
 
 /// PN.NHS.PersonNameType2 allows two givens; AD.NHS.AddressType2 exactly five lines; the
@@ -94,11 +94,7 @@ fn tel(x: &mut Xml, t: &Telecom) {
         x.attr("use", &t.use_codes.join(" "));
     }
     let scheme = if t.scheme.is_empty() {
-        match t.system {
-            TelecomSystem::Email => "mailto",
-            TelecomSystem::Fax => "fax",
-            TelecomSystem::Phone | TelecomSystem::Other => "tel",
-        }
+        t.system.scheme()
     } else {
         t.scheme.as_str()
     };

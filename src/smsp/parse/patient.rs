@@ -101,13 +101,6 @@ fn address(a: Element<'_>) -> Address {
     }
 }
 
-/// URL schemes (compared case-insensitively, RFC 3986 §3.1) → telecom system.
-const SCHEMES: [(&str, TelecomSystem); 3] = [
-    ("tel", TelecomSystem::Phone),
-    ("mailto", TelecomSystem::Email),
-    ("fax", TelecomSystem::Fax),
-];
-
 /// TEL: scheme before the first ':' picks the system; the rest, trimmed, is the value and may be
 /// empty (`tel:` / `tel: ` occur in OpenTest). A telecom with no `@value` carries nothing and
 /// is skipped.
@@ -120,10 +113,7 @@ fn telecom(t: Element<'_>) -> Result<Option<Telecom>, ParseError> {
         Some((scheme, rest)) => (scheme.trim(), rest.trim()),
         None => ("", url),
     };
-    let system = SCHEMES
-        .iter()
-        .find(|(s, _)| scheme.eq_ignore_ascii_case(s))
-        .map_or(TelecomSystem::Other, |&(_, system)| system);
+    let system = TelecomSystem::from_scheme(scheme);
     let periods = t
         .children_named(Ns::Hl7, "useablePeriod")
         .map(|p| {
