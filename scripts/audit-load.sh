@@ -51,12 +51,12 @@ for row in "ping, audited:$AUDITED_PORT:/_ping:$AUDITED_PID" "hit, audited:$AUDI
   m0=$(machine); t0=$(cpu_ticks "$pid"); s0=$(switches "$pid"); c0=$(audit_commits "$AUDITED_PORT")
   out=$(wrk -t2 -c32 -d"${DURATION}s" --latency -s "$WORK/read.lua" "http://127.0.0.1:$port$path")
   m1=$(machine); t1=$(cpu_ticks "$pid"); s1=$(switches "$pid"); c1=$(audit_commits "$AUDITED_PORT")
-  python3 - "$name" "$out" "$m0" "$m1" "$t0" "$t1" "$s0" "$s1" "$c0" "$c1" "$(getconf CLK_TCK)" <<'PY'
+  read -r requests rps _ p99 _ <<<"$(wrk_fields <<<"$out")"
+  python3 - "$name" "$requests" "$rps" "$p99" "$m0" "$m1" "$t0" "$t1" "$s0" "$s1" "$c0" "$c1" \
+    "$(getconf CLK_TCK)" <<'PY'
 import sys
-name, out, m0, m1, t0, t1, s0, s1, c0, c1, hz = sys.argv[1:]
-requests = int(next(l.split()[0] for l in out.splitlines() if "requests in" in l))
-rps = next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec"))
-p99 = next(l.split()[1] for l in out.splitlines() if l.strip().startswith("99%"))
+name, requests, rps, p99, m0, m1, t0, t1, s0, s1, c0, c1, hz = sys.argv[1:]
+requests, p99 = int(requests), f"{float(p99):.2f} ms"
 ticks = ", ".join(str(int(b) - int(a)) for a, b in zip(m0.split(), m1.split()))
 cpu_us = (int(t1) - int(t0)) * 1e6 / int(hz) / requests
 switches = (int(s1) - int(s0)) / requests

@@ -13,7 +13,7 @@
 #     TLS-MA), which has no cap.
 # With a latency, a front's throughput is bounded by the calls it has in flight:
 # min(C, cap) / L. The table gives that ceiling, each front's throughput, p50 and p99, its non-2xx
-# answers, the TLS-MA connections it held open to SMSP halfway through the row, the CPU it spent
+# answers and socket errors, the TLS-MA connections it held open to SMSP halfway through the row, the CPU it spent
 # per request (user + system, every thread; nginx's master and workers; not the simulator's),
 # the audit records each group commit (one write + fdatasync) carried, and each bridge's
 # throughput and p50 against nginx's.
@@ -85,12 +85,10 @@ run() { # latency conns front pids url lua [bridge port, for its audit commits]
   [ -n "$commits" ] && commits=$(echo "$commits $(audit_commits "$7")" | awk '
     {printf "%.1f", ($5 - $2) ? ($4 - $1) / ($5 - $2) : 0}')
   wait "$sampler"
-  echo "$out" | awk -v l="$1" -v c="$2" -v f="$3" -v u="$(cat "$WORK/upstream")" -v t="$ticks" \
-    -v hz="$(getconf CLK_TCK)" -v a="${commits:--}" '
-    /Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} /Non-2xx/ {e = $5}
-    /Socket errors/ {e += $4 + $6 + $8 + $10} / requests in / {n = $1}
-    END {printf "%s %s %s %s %s %s %d %d %.1f %s\n", l, c, f, r, p50, p99, e, u, t * 1e6 / hz / n, a}' \
-    | tee -a "$WORK/results"
+  local reqs rps p50 p99 errors cpu
+  read -r reqs rps p50 p99 errors <<<"$(wrk_fields <<<"$out")"
+  cpu=$(awk -v t="$ticks" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  echo "$1 $2 $3 $rps $p50 $p99 $errors $(cat "$WORK/upstream") $cpu ${commits:--}" | tee -a "$WORK/results"
   # Reads still in flight when wrk stops would hold bulkhead slots into the next row.
   sleep 1
 }
@@ -102,7 +100,7 @@ for port in "$DEFAULT_PORT" "$WIDE_PORT"; do
 done
 wrk -t2 -c32 -d2s -s "$WORK/soap.lua" "http://127.0.0.1:$NGINX_PORT/smsp/pds" >/dev/null
 
-echo "==> load (${DURATION}s rows, audit trail $AUDIT): latency_ms connections front req/s p50 p99 non-2xx upstream cpu_us records_per_sync"
+echo "==> load (${DURATION}s rows, audit trail $AUDIT): latency_ms connections front req/s p50_ms p99_ms errors upstream cpu_us records_per_sync"
 for latency in $LATENCIES; do
   knob_latency "$latency"
   for conns in $CONNECTIONS; do
@@ -116,16 +114,14 @@ done
 
 python3 - "$WORK/results" <<'PY'
 import sys
-def ms(v):
-    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
 rows = {}
 for line in open(sys.argv[1]):
     latency, conns, front, rps, p50, p99, errors, upstream, cpu, per_commit = line.split()
     rows.setdefault((int(latency), int(conns)), {})[front] = (
-        float(rps), ms(p50), ms(p99), int(errors), int(upstream), float(cpu), per_commit)
+        float(rps), float(p50), float(p99), int(errors), int(upstream), float(cpu), per_commit)
 caps = {"bridge": 64, "bridge256": 256, "nginx": None}
 print()
-print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | non-2xx | connections to SMSP | CPU per request | audit records per sync | against nginx: req/s, p50 |")
+print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | errors (non-2xx, socket) | connections to SMSP | CPU per request | audit records per sync | against nginx: req/s, p50 |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (latency, conns), fronts in sorted(rows.items()):
     nginx_rps, nginx_p50 = fronts["nginx"][0], fronts["nginx"][1]

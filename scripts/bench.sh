@@ -132,17 +132,14 @@ run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads in
   fi
   front1=$(cpu_ticks $front_pids); sim1=$(cpu_ticks "$SIM_PID")
   echo "$out" >"$WORK/${label/\#/-}.wrk"
-  local rps p99 non2xx reqs front_us sim_us
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  local reqs rps p99 errors front_us sim_us
+  read -r reqs rps _ p99 errors <<<"$(wrk_fields <<<"$out")"
   per_req() { awk -v d="$1" -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}'; }
   front_us=$(per_req $((front1 - front0)))
   sim_us=$(per_req $((sim1 - sim0)))
-  printf '%s %s %s %s %s %s\n' "$label" "$rps" "$p99" "${non2xx:-0}" "$front_us" "$sim_us" >>"$WORK/results"
-  printf '  %-12s %10s req/s   p99 %8s   non-2xx %s   CPU/request: server %6s us, simulator %6s us\n' \
-    "$label" "$rps" "$p99" "${non2xx:-0}" "$front_us" "$sim_us"
+  printf '%s %s %s %s %s %s\n' "$label" "$rps" "$p99" "$errors" "$front_us" "$sim_us" >>"$WORK/results"
+  printf '  %-12s %10s req/s   p99 %8s ms   errors %s   CPU/request: server %6s us, simulator %6s us\n' \
+    "$label" "$rps" "$p99" "$errors" "$front_us" "$sim_us"
 }
 
 READ="/personal-demographics/FHIR/R4/Patient/$NHS"
@@ -186,13 +183,11 @@ fi
 
 python3 - "$WORK/results" "$RSS_BEFORE" "$RSS_AFTER" "$DISTINCT_REQS" "${INSERTS:-?}" "${EVICTIONS:-0}" "$WORK/commits" "$DURATION" <<'PY'
 import statistics, sys
-runs = {}  # round -> name -> (rps, p99 in ms, non-2xx, server CPU us, simulator CPU us)
-def ms(v):
-    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+runs = {}  # round -> name -> (rps, p99 in ms, errors, server CPU us, simulator CPU us)
 for line in open(sys.argv[1]):
-    label, rps, p99, non2xx, front_us, sim_us = line.split()
+    label, rps, p99, errors, front_us, sim_us = line.split()
     name, rnd = label.split("#")
-    runs.setdefault(rnd, {})[name] = (float(rps), ms(p99), int(non2xx), float(front_us), float(sim_us))
+    runs.setdefault(rnd, {})[name] = (float(rps), float(p99), int(errors), float(front_us), float(sim_us))
 rounds = [runs[k] for k in sorted(runs, key=int)]
 def met(ok):
     return "met" if ok else "**not met**"
@@ -230,7 +225,7 @@ print(f"| cache hit / same server's `/_ping` throughput | {cells['r1'][0]} | {ce
 print(f"| cache hit p99 at 32 connections | {cells['p99'][0]} | {cells['p99'][1]} | {cells['p99'][2]} | <= 2 ms |")
 print(f"| miss path / nginx SOAP proxy throughput | {cells['r2'][0]} | {cells['r2'][1]} | | >= 0.80 |")
 print(f"| RSS after 10 000 distinct patients cached | {rss_after:.1f} MB ({met(rss_after <= 64)}; {rss_before:.1f} MB before; {sys.argv[4]} reads, {sys.argv[5]} records cached, {sys.argv[6]} evictions) | | | <= 64 MB |")
-print(f"| non-2xx answers (ping/hit/miss/nginx) | {cells['err'][0]} | {cells['err'][1]} | {cells['err'][2]} (ping/hit) | 0 |")
+print(f"| non-2xx answers and socket errors (ping/hit/miss/nginx) | {cells['err'][0]} | {cells['err'][1]} | {cells['err'][2]} (ping/hit) | 0 |")
 # The miss path in CPU per request, which drifts far less with the machine's load than
 # throughput does: the bridge's own cost against nginx's, the simulator's shared by both.
 print()

@@ -77,6 +77,17 @@ CFG
   if [ -n "${5:-}" ]; then printf '[security.audit]\ndir = "%s"\n' "$5"; fi
 }
 
+# wrk_fields: reads a `wrk --latency` report on stdin and prints
+# "requests req/s p50 p99 errors", the latencies in milliseconds, errors being the non-2xx
+# answers plus the socket errors (connect, read, write, timeout).
+wrk_fields() {
+  awk 'function ms(v) { return v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000 }
+    / requests in / {n = $1} /^Requests\/sec/ {r = $2}
+    $1 == "50%" {p50 = ms($2)} $1 == "99%" {p99 = ms($2)}
+    /Non-2xx/ {e += $5} /Socket errors/ {e += $4 + $6 + $8 + $10}
+    END {printf "%d %s %.3f %.3f %d\n", n, r, p50, p99, e}'
+}
+
 # cpu_ticks PID...: CPU time (user + system, every thread) the processes have used, in clock
 # ticks (getconf CLK_TCK per second).
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
