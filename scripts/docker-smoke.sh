@@ -68,13 +68,22 @@ fi
 cleanup
 "${compose[@]}" up -d --no-build
 
+# poll TRIES PAUSE WANT COMMAND...: runs COMMAND until it prints WANT, at most TRIES times
+# PAUSE seconds apart; leaves its last output in $got and fails (1) if it never printed WANT.
+poll() {
+  local tries="$1" pause="$2" want="$3"
+  shift 3
+  for _ in $(seq 1 "$tries"); do
+    got=$("$@")
+    [ "$got" = "$want" ] && return 0
+    sleep "$pause"
+  done
+  return 1
+}
+
 container() { "${compose[@]}" ps -q "$1"; }
 health() { "$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$(container "$1")"; }
-for _ in $(seq 1 90); do
-  [ "$(health bridge)" = healthy ] && break
-  sleep 1
-done
-[ "$(health bridge)" = healthy ] || fail "bridge not healthy after 90 s: $(health bridge)"
+poll 90 1 healthy health bridge || fail "bridge not healthy after 90 s: $got"
 [ "$(health sim)" = healthy ] || fail "sim not healthy: $(health sim)"
 certs_exit=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$(container certs)")
 [ "$certs_exit" = 0 ] || fail "certs exited $certs_exit"
@@ -121,11 +130,9 @@ ok "the bridge's log is JSON lines with no patient data"
 
 # /_status reuses its last probe for status_cache_ms (2 s): poll past that.
 "${compose[@]}" stop sim >/dev/null 2>&1
-for _ in $(seq 1 20); do [ "$(status_of)" = 503 ] && break; sleep 0.5; done
-[ "$(status_of)" = 503 ] || fail "/_status with the simulator stopped: $(status_of)"
+poll 20 0.5 503 status_of || fail "/_status with the simulator stopped: $got"
 "${compose[@]}" start sim >/dev/null 2>&1
-for _ in $(seq 1 60); do [ "$(status_of)" = 200 ] && break; sleep 0.5; done
-[ "$(status_of)" = 200 ] || fail "/_status after the simulator came back: $(status_of)"
+poll 60 0.5 200 status_of || fail "/_status after the simulator came back: $got"
 ok "/_status: 503 with the simulator stopped, 200 once it is back"
 
 start=$(date +%s)
