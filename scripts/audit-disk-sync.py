@@ -12,7 +12,7 @@ the median, p90 and p99 of one write + fdatasync:
   zero-filled   overwrite a file already written with zeros (no size change to journal)
   fallocated    overwrite space reserved with posix_fallocate (extents change state)
 The directory is created if needed and the probe files are removed afterwards.
-docs/PERFORMANCE.md (session 5) has this machine's figures.
+docs/PERFORMANCE-LOG.md (session 5) has this machine's figures.
 """
 import os
 import shutil

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the audited cache hit's time goes (issue 9; docs/PERFORMANCE.md, session 8). One bridge
+# Where the audited cache hit's time goes (issue 9; docs/PERFORMANCE-LOG.md, session 8). One bridge
 # with the audit trail on and one with it off (2 workers each, the simulator beside them) take
 # wrk's load in turn — `/_ping` and a cache hit, 32 connections, 2 wrk threads — and for each
 # row the script prints, besides throughput and p99:

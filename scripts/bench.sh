@@ -13,7 +13,7 @@
 # the difference is the disk's). Security is open (no password hashing) in both.
 # The cache hit is also measured with a core each for the bridge and the load generator: a
 # 1-worker bridge (audit off) driven by 1 wrk thread. With wrk's 2 threads and 2 workers on the
-# 2 cores, the hit's tail is mostly the cores' run queue, not the bridge (docs/PERFORMANCE.md,
+# 2 cores, the hit's tail is mostly the cores' run queue, not the bridge (docs/PERFORMANCE-LOG.md,
 # sessions 5 and 6). One wrk thread can limit `/_ping` there, so that column is for the tail;
 # the throughput ratio is judged on the 2-worker columns.
 #
@@ -83,7 +83,7 @@ HIT0_PORT=$(free_port); bridge cached0 "$HIT0_PORT" true off; CACHED0_PID=${PIDS
 MISS0_PORT=$(free_port); bridge nocache0 "$MISS0_PORT" false off; NOCACHE0_PID=${PIDS[-1]}
 # The hit once more with 1 worker, driven by 1 wrk thread: a core each. wrk's 2 threads and 2
 # workers make 4 busy threads on 2 cores, whose preemptions lengthen the tail
-# (docs/PERFORMANCE.md, sessions 5 and 6).
+# (docs/PERFORMANCE-LOG.md, sessions 5 and 6).
 HIT1_PORT=$(free_port); bridge cached1 "$HIT1_PORT" true off 1; CACHED1_PID=${PIDS[-1]}
 
 echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
@@ -242,7 +242,7 @@ print(f"hit (audit off) by CPU: ping0 / hit0 = {cpu['ping0']:.1f} / {cpu['hit0']
 print(f"miss path (audit off) by CPU: (nginx + simulator) / (bridge + simulator) = "
       f"{cpu['nginx_soap']:.1f} / {cpu['miss0']:.1f} = {cpu['nginx_soap'] / cpu['miss0']:.2f}")
 # What the audited hit waited for: the group commits made during its rows. A writer busy
-# syncing nearly all the time means the audit volume sets the pace (docs/PERFORMANCE.md,
+# syncing nearly all the time means the audit volume sets the pace (docs/PERFORMANCE-LOG.md,
 # session 6).
 print()
 print("| Audited hit rows: group commits | records per commit | write + sync per commit | writer busy |")

@@ -5,7 +5,7 @@ use smsp_bridge::cli::{Cli, Command};
 
 /// mimalloc rather than glibc's malloc: the request paths allocate a lot of small, short-lived
 /// objects, and mimalloc serves them with fewer instructions and less lock traffic between
-/// worker threads (issue 9; docs/PERFORMANCE.md has the before/after figures).
+/// worker threads (issue 9; docs/PERFORMANCE-LOG.md has the before/after figures).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

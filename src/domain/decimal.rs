@@ -1,11 +1,11 @@
 //! Zero-padded decimals for the fixed-width dates and times both specs use (HL7 TS `YYYYMMDD`,
 //! FHIR `YYYY-MM-DD`), written straight into the output: `format!` was 3% of a mapping's
-//! instructions (issue 9, docs/PERFORMANCE.md "Session 9").
+//! instructions (issue 9, docs/PERFORMANCE-LOG.md "Session 9").
 
 /// `n` in decimal with at least `width` digits, zero-padded on the left (`{:0width$}`). A
 /// fixed-length digit loop over a stack buffer: these numbers have 2 or 4 digits, where that
 /// costs fewer instructions than itoa or a loop that tests for the last digit (measured with
-/// `hot_paths build`, docs/PERFORMANCE.md "Session 9").
+/// `hot_paths build`, docs/PERFORMANCE-LOG.md "Session 9").
 #[inline]
 pub(crate) fn push_zero_padded(out: &mut String, mut n: u32, width: usize) {
     let mut buf = [b'0'; 10]; // u32::MAX has 10 digits

@@ -6,7 +6,7 @@
 //! a `write` to a slow stdout. When stdout cannot keep up — a stalled log shipper, say — lines
 //! beyond the queue are dropped rather than stalling patient traffic, and counted in
 //! `smsp_bridge_log_lines_dropped_total`. The formatting stays on the worker; its cost, and why
-//! json-subscriber formats the JSON lines, is in docs/PERFORMANCE.md (issue 9).
+//! json-subscriber formats the JSON lines, is in docs/PERFORMANCE-LOG.md (issue 9, session 2).
 
 use std::io::{BufWriter, Write};
 use std::sync::OnceLock;
@@ -57,7 +57,7 @@ pub fn init(format: LogFormat, filter: &str) -> LogGuard {
         // json-subscriber rather than tracing-subscriber's own JSON format: that one re-parsed
         // each span's fields from text and wrote every line in a hundred small pieces, 40 000
         // instructions per request line against `/_ping`'s 31 000 for the whole request
-        // (issue 9, docs/PERFORMANCE.md). Same line shape; the request span appears once
+        // (issue 9, docs/PERFORMANCE-LOG.md). Same line shape; the request span appears once
         // (`span`), not also as a one-element `spans` list.
         LogFormat::Json => registry
             .with(

@@ -23,7 +23,7 @@ const BUCKETS: &[f64] = &[
 ];
 
 /// An audit group commit's write + `fdatasync`: finer than `BUCKETS` at the low end (0.2–0.5 ms
-/// on the VM disk in docs/PERFORMANCE.md, less on faster volumes), and up to the stalls.
+/// on the VM disk in docs/PERFORMANCE-LOG.md, less on faster volumes), and up to the stalls.
 const COMMIT_SECONDS: &[f64] = &[
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];

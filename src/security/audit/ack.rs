@@ -3,7 +3,7 @@
 //! A request waits on a oneshot until the writer thread has synced its record. Completing a
 //! oneshot from the writer thread wakes the request's worker with a system call (an `eventfd`
 //! write): one per record, made by the writer between its syncs. Profiled under load it was 28
-//! wake-ups per sync (docs/PERFORMANCE.md, session 3). Instead, each worker thread has a
+//! wake-ups per sync (docs/PERFORMANCE-LOG.md, session 3). Instead, each worker thread has a
 //! mailbox. The writer puts a batch's outcomes in the mailboxes and wakes each mailbox once; the
 //! mailbox's task, running on that worker, completes the oneshots without leaving the thread.
 //!

@@ -357,7 +357,7 @@ fn element<'a>(
         let a = a.map_err(|e| ParseError::NotXml(e.to_string()))?;
         // XML 1.0 §3.1, WFC "No < in Attribute Values": quick-xml lets it through
         // (scripts/xml-crates.sh), so the check is here, for declarations too. memchr per value
-        // was the cheapest of five ways measured (docs/PERFORMANCE.md, session 8).
+        // was the cheapest of five ways measured (docs/PERFORMANCE-LOG.md, session 8).
         if memchr::memchr(b'<', a.value.as_bytes()).is_some() {
             return Err(not_xml("'<' in an attribute value"));
         }
