@@ -47,6 +47,12 @@ bridge() { # name port [max_in_flight]
 }
 DEFAULT_PORT=$(free_port); bridge default "$DEFAULT_PORT"; DEFAULT_PID=${PIDS[-1]}
 WIDE_PORT=$(free_port); bridge wide "$WIDE_PORT" 256; WIDE_PID=${PIDS[-1]}
+# Each bridge's cap, as it reports it (0: none), for the ceiling column.
+bulkhead_cap() {
+  curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "smsp_bridge_bulkhead_capacity" {print $2}'
+}
+echo "bridge $(bulkhead_cap "$DEFAULT_PORT")" >"$WORK/caps"
+echo "bridge256 $(bulkhead_cap "$WIDE_PORT")" >>"$WORK/caps"
 start_nginx
 soap_lua
 # Magic NHS number 9990000018 always answers SMSP-0000 with a patient (the simulator's README).
@@ -112,14 +118,17 @@ for latency in $LATENCIES; do
   done
 done
 
-python3 - "$WORK/results" <<'PY'
+python3 - "$WORK/results" "$WORK/caps" <<'PY'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
     latency, conns, front, rps, p50, p99, errors, upstream, cpu, per_commit = line.split()
     rows.setdefault((int(latency), int(conns)), {})[front] = (
         float(rps), float(p50), float(p99), int(errors), int(upstream), float(cpu), per_commit)
-caps = {"bridge": 64, "bridge256": 256, "nginx": None}
+caps = {"nginx": None}
+for line in open(sys.argv[2]):
+    front, cap = line.split()
+    caps[front] = int(float(cap)) or None
 print()
 print("| SMSP latency | connections | front (cap on calls in flight) | ceiling min(C, cap) / L | req/s | p50 | p99 | errors (non-2xx, socket) | connections to SMSP | CPU per request | audit records per sync | against nginx: req/s, p50 |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -15,7 +15,8 @@
 //! (0 closed, 1 half-open, 2 open), `smsp_bridge_circuit_transitions_total{to}`,
 //! `smsp_bridge_circuit_rejected_total`, `smsp_bridge_smsp_retries_total{reason}`,
 //! `smsp_bridge_smsp_retry_budget_exhausted_total`, `smsp_bridge_smsp_deadline_exceeded_total`,
-//! `smsp_bridge_bulkhead_rejected_total`, `smsp_bridge_smsp_in_flight`.
+//! `smsp_bridge_bulkhead_rejected_total`, `smsp_bridge_smsp_in_flight`,
+//! `smsp_bridge_bulkhead_capacity` (`max_in_flight`; 0 = no cap).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +57,10 @@ impl ResilientClient {
             })
         });
         metrics::gauge!("smsp_bridge_circuit_state").set(BreakerState::Closed.gauge_value());
+        // Beside `smsp_bridge_smsp_in_flight`, so that dashboards and alerts read the bulkhead's
+        // use as a fraction of its cap without copying the config (0: no cap).
+        metrics::gauge!("smsp_bridge_bulkhead_capacity")
+            .set(settings.bulkhead.max_in_flight as f64);
         Self {
             inner,
             budget: settings.request_budget(),

@@ -178,6 +178,13 @@ async fn the_bulkhead_caps_calls_in_flight() {
         "waited {took:?}"
     );
     assert_eq!(app.sim.state.count(READ), 1);
+    let text = app.metrics().await;
+    // Other tests' bridges share the process's registry and set the gauge to their own caps,
+    // so only its presence is checked here; scripts/bench-latency.sh reads its value.
+    assert!(
+        crate::helpers::metric_sample(&text, "smsp_bridge_bulkhead_capacity").is_some(),
+        "{text}"
+    );
     app.stop().await;
 }
 
