@@ -21,7 +21,9 @@
 #                each version in $SMSP_DEPLOY_K8S_VERSIONS, and policy checks (security
 #                context, probes, mounts, config.toml, HPA/PDB/Service/NetworkPolicy). The chart
 #                must also refuse bad values.
-# 6. binary      if an smsp-bridge binary is found ($SMSP_BRIDGE_BIN, else target/release or
+# 6. alerts      deploy/prometheus: `promtool check rules` and `promtool test rules` (promtool
+#                from Debian's prometheus package).
+# 7. binary      if an smsp-bridge binary is found ($SMSP_BRIDGE_BIN, else target/release or
 #                target/debug): `check-config` on deploy/config/bridge.toml and on every
 #                rendered config.toml, and the compose stack's sim + bridge commands run as
 #                local processes on loopback (health probe, /_status, a FHIR read, SIGTERM).
@@ -116,7 +118,8 @@ EOF
 fi
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 command -v openssl >/dev/null 2>&1 || apt_install openssl
-echo "helm $("$HELM" version --template '{{.Version}}'), $(docker-compose version --short 2>/dev/null | head -n1 | sed 's/^/docker-compose /'), $(hadolint --version | head -n1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), kubernetes-validate $("$PY" -c 'import kubernetes_validate.version as v; print(v.__version__)')"
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
+echo "helm $("$HELM" version --template '{{.Version}}'), $(docker-compose version --short 2>/dev/null | head -n1 | sed 's/^/docker-compose /'), $(hadolint --version | head -n1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), kubernetes-validate $("$PY" -c 'import kubernetes_validate.version as v; print(v.__version__)'), $(promtool --version 2>&1 | head -n1 | cut -d"(" -f1)"
 
 # A throw-away test PKI for the Secret renders, check-config and the smoke run.
 PKI="$WORK/pki"
@@ -200,6 +203,12 @@ check "chart refuses a shipper without image" refuse "audit.shipper without imag
     --set audit.shipper.enabled=true
 check "chart refuses both PDB bounds" refuse "both PDB bounds" --set podDisruptionBudget.maxUnavailable=1
 check "chart refuses TLS Secret without content" refuse "smspTls.create without PEM" --set smspTls.create=true
+
+# ---------------------------------------------------------------------------------------------
+step "Prometheus alerting rules"
+check "promtool check rules" promtool check rules deploy/prometheus/alerts.yaml
+# The unit tests name the rules file relative to themselves.
+check "promtool test rules" bash -c 'cd deploy/prometheus && promtool test rules alerts.test.yaml'
 
 # ---------------------------------------------------------------------------------------------
 step "with the smsp-bridge binary"

@@ -198,3 +198,65 @@ async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
     }
     sim.stop().await;
 }
+
+/// The alerting rules shipped in deploy/prometheus (README, Operations) name only series this
+/// bridge exports. A bridge with an audit trail and a one-slot bulkhead is driven until every
+/// family an alert reads has appeared on its `/metrics`: a rename on either side fails here.
+/// (What each alert does with those series is `promtool test rules`, in scripts/check-deploy.sh.)
+#[tokio::test]
+async fn alert_rules_read_only_series_the_bridge_exports() {
+    use crate::security::support::{basic, get_as, spawn_basic, DOB, READ};
+    use std::collections::BTreeSet;
+
+    let rules = include_str!("../../deploy/prometheus/alerts.yaml");
+    let families: BTreeSet<&str> = rules
+        .match_indices("smsp_bridge_")
+        .map(|(at, _)| {
+            let name = &rules[at..];
+            let end = name
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(name.len());
+            &name[..end]
+        })
+        .collect();
+    assert!(families.len() >= 8, "{families:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit");
+    let app = spawn_basic(
+        dir.path(),
+        &[("ops", "ops-password-1", &["read", "admin"])],
+        Some(&audit),
+        |s| {
+            s.resilience.bulkhead.max_in_flight = 1;
+            s.resilience.bulkhead.max_wait_ms = 10;
+            s.cache.enabled = false;
+        },
+    )
+    .await;
+    let ops = basic("ops", "ops-password-1");
+    // Two reads at once through a one-slot bulkhead to a slow SMSP: one is answered (an SMSP
+    // call, an audit commit), the other refused by the bulkhead.
+    app.sim.state.update_knobs(|k| k.latency_ms = 300).unwrap();
+    let (first, second) = tokio::join!(
+        get_as(&app, READ, Some(&ops), &[DOB]),
+        get_as(&app, READ, Some(&ops), &[DOB])
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 503]);
+
+    let text = app.metrics_as(&ops).await;
+    let exported: BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    for family in &families {
+        assert!(
+            exported.contains(family),
+            "alerts.yaml reads {family}, which /metrics does not export: {exported:?}"
+        );
+    }
+    app.stop().await;
+}
