@@ -30,13 +30,7 @@ serve() { # name port [audit dir]
 AUDITED_PORT=$(free_port); serve audited "$AUDITED_PORT" "${AUDIT_DIR:-$WORK/audit}"; AUDITED_PID=${PIDS[-1]}
 PLAIN_PORT=$(free_port); serve plain "$PLAIN_PORT"; PLAIN_PID=${PIDS[-1]}
 
-RID="5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
-DOB=1974-08-23   # the simulator's magic 9990000018 answers with a patient whatever the date
-READ=/personal-demographics/FHIR/R4/Patient/9990000018
-cat >"$WORK/read.lua" <<EOF
-wrk.headers["X-Request-ID"] = "$RID"
-wrk.headers["X-SMSP-Birth-Date"] = "$DOB"
-EOF
+read_lua
 machine() { awk '/^cpu / {print $2 + $3, $4, $5, $6, $7 + $8}' /proc/stat; }
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 

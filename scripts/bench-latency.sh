@@ -55,12 +55,7 @@ echo "bridge $(bulkhead_cap "$DEFAULT_PORT")" >"$WORK/caps"
 echo "bridge256 $(bulkhead_cap "$WIDE_PORT")" >>"$WORK/caps"
 start_nginx
 soap_lua
-# Magic NHS number 9990000018 always answers SMSP-0000 with a patient (the simulator's README).
-cat >"$WORK/read.lua" <<EOF
-wrk.headers["X-Request-ID"] = "5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
-wrk.headers["X-SMSP-Birth-Date"] = "1974-08-23"
-EOF
-READ="/personal-demographics/FHIR/R4/Patient/9990000018"
+read_lua
 
 # The simulator's admin API is on its TLS-MA listener.
 knob_latency() {
@@ -93,7 +88,7 @@ run() { # latency conns front pids url lua [bridge port, for its audit commits]
   wait "$sampler"
   local reqs rps p50 p99 errors cpu
   read -r reqs rps p50 p99 errors <<<"$(wrk_fields <<<"$out")"
-  cpu=$(awk -v t="$ticks" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  cpu=$(per_request_us "$ticks" "$reqs")
   echo "$1 $2 $3 $rps $p50 $p99 $errors $(cat "$WORK/upstream") $cpu ${commits:--}" | tee -a "$WORK/results"
   # Reads still in flight when wrk stops would hold bulkhead slots into the next row.
   sleep 1

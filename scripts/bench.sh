@@ -89,16 +89,9 @@ HIT1_PORT=$(free_port); bridge cached1 "$HIT1_PORT" true off 1; CACHED1_PID=${PI
 echo "==> nginx reverse proxy to the simulator (keep-alive, TLS-MA)"
 start_nginx
 
-# The same read both ways: magic NHS number 9990000018 always answers SMSP-0000 with a patient.
-NHS=9990000018
-DOB=1974-08-23
+# The same read both ways: through the bridges (read_lua) and as raw SOAP through nginx.
+read_lua
 soap_lua
-RID="5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
-
-cat >"$WORK/read.lua" <<EOF
-wrk.headers["X-Request-ID"] = "$RID"
-wrk.headers["X-SMSP-Birth-Date"] = "$DOB"
-EOF
 cat >"$WORK/distinct.lua" <<EOF
 local reads = {}
 for line in io.lines("$WORK/reads.txt") do
@@ -119,7 +112,6 @@ EOF
 # (`cpu_ticks`, scripts/common.sh) mostly does not,
 # so each row also reports the CPU the server under test (bridge or nginx) and the simulator
 # spent per request.
-CLK_TCK=$(getconf CLK_TCK)
 
 run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads instead of $THREADS)
   local label="$1" front_pids="$2" url="$3" lua="${4:-}" out front0 sim0 front1 sim1
@@ -134,15 +126,13 @@ run() { # label server_pids url [lua]   (WRK_THREADS=n run …: n wrk threads in
   echo "$out" >"$WORK/${label/\#/-}.wrk"
   local reqs rps p99 errors front_us sim_us
   read -r reqs rps _ p99 errors <<<"$(wrk_fields <<<"$out")"
-  per_req() { awk -v d="$1" -v n="$reqs" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}'; }
-  front_us=$(per_req $((front1 - front0)))
-  sim_us=$(per_req $((sim1 - sim0)))
+  front_us=$(per_request_us $((front1 - front0)) "$reqs")
+  sim_us=$(per_request_us $((sim1 - sim0)) "$reqs")
   printf '%s %s %s %s %s %s\n' "$label" "$rps" "$p99" "$errors" "$front_us" "$sim_us" >>"$WORK/results"
   printf '  %-12s %10s req/s   p99 %8s ms   errors %s   CPU/request: server %6s us, simulator %6s us\n' \
     "$label" "$rps" "$p99" "$errors" "$front_us" "$sim_us"
 }
 
-READ="/personal-demographics/FHIR/R4/Patient/$NHS"
 echo "==> warm-up (fills the caches with the hit patient; opens the pooled TLS-MA connections)"
 for port in "$HIT_PORT" "$HIT0_PORT" "$HIT1_PORT"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $RID" -H "X-SMSP-Birth-Date: $DOB" \

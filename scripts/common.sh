@@ -88,6 +88,25 @@ wrk_fields() {
     END {printf "%d %s %.3f %.3f %d\n", n, r, p50, p99, e}'
 }
 
+# read_lua: the bridge read every measuring script sends. The simulator's magic NHS number
+# 9990000018 always answers SMSP-0000 with a patient, whatever the date of birth. Sets RID, DOB
+# and READ (the path below the bridge's root), and writes $WORK/read.lua, a wrk script sending
+# the read's headers.
+read_lua() {
+  RID="5e8d2a1c-7b3f-4c6e-9a1d-2f4b6c8e0a13"
+  DOB=1974-08-23
+  READ=/personal-demographics/FHIR/R4/Patient/9990000018
+  cat >"$WORK/read.lua" <<LUA
+wrk.headers["X-Request-ID"] = "$RID"
+wrk.headers["X-SMSP-Birth-Date"] = "$DOB"
+LUA
+}
+
+# per_request_us TICKS REQUESTS: CPU microseconds per request from `cpu_ticks` differences.
+per_request_us() {
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'
+}
+
 # cpu_ticks PID...: CPU time (user + system, every thread) the processes have used, in clock
 # ticks (getconf CLK_TCK per second).
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
