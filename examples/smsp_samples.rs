@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use smsp_bridge::domain::{
     Address, Gender, GpPractice, LocalIdentifier, NhsNumber, PartialDate, Patient, PersonName,
-    ResponseCode, Telecom, TelecomSystem, UseablePeriod,
+    ResponseCode, Telecom, UseablePeriod,
 };
 use smsp_bridge::smsp::build::{fault_envelope, request_envelope, response_envelope, ResponseIds};
 use smsp_bridge::smsp::{
@@ -218,9 +218,8 @@ fn address(use_code: Option<&str>, postal_code: Option<&str>, lines: &[&str]) ->
     }
 }
 
-fn telecom(system: TelecomSystem, scheme: &str, value: &str, uses: &[&str]) -> Telecom {
+fn telecom(scheme: &str, value: &str, uses: &[&str]) -> Telecom {
     Telecom {
-        system,
         scheme: scheme.into(),
         value: value.into(),
         use_codes: uses.iter().map(|u| u.to_string()).collect(),
@@ -250,22 +249,17 @@ fn all_fields() -> anyhow::Result<Patient> {
         address(Some("TMP"), Some("ZZ9 2BB"), &["", "4 Harbour View"]),
         address(Some("PST"), None, &["PO Box 77", "", "", "Testington", ""]),
     ];
-    let mut work = telecom(TelecomSystem::Phone, "tel", "01632960002", &["WP"]);
+    let mut work = telecom("tel", "01632960002", &["WP"]);
     work.periods = vec![UseablePeriod {
         low: Some(date("2015-06-01")?),
         high: Some(date("2020-12")?),
     }];
     p.telecoms = vec![
-        telecom(TelecomSystem::Phone, "tel", "01632960001", &["H", "HP"]),
+        telecom("tel", "01632960001", &["H", "HP"]),
         work,
-        telecom(
-            TelecomSystem::Email,
-            "mailto",
-            "a&b@example.invalid",
-            &["H"],
-        ),
-        telecom(TelecomSystem::Fax, "fax", "01632960003", &["WP"]),
-        telecom(TelecomSystem::Phone, "tel", "", &[]),
+        telecom("mailto", "a&b@example.invalid", &["H"]),
+        telecom("fax", "01632960003", &["WP"]),
+        telecom("tel", "", &[]),
     ];
     p.gender = Some(Gender::Female);
     p.birth_date = Some(date("1987-02")?);
@@ -288,7 +282,7 @@ fn all_fields() -> anyhow::Result<Patient> {
                 "Westshire",
             ],
         )),
-        telecom: Some(telecom(TelecomSystem::Phone, "tel", "01632960999", &[])),
+        telecom: Some(telecom("tel", "01632960999", &[])),
     });
     Ok(p)
 }

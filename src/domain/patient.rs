@@ -109,14 +109,20 @@ impl TelecomSystem {
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Telecom {
-    pub system: TelecomSystem,
-    /// The URL scheme as sent (`tel`, `mailto`, `fax`, …).
+    /// The URL scheme as sent (`tel`, `mailto`, `fax`, …); it names the system (`system`).
     pub scheme: String,
     /// The part after the scheme, trimmed; may be empty (`tel:` with no number occurs in OpenTest).
     pub value: String,
     /// HL7 TelecommunicationAddressUse codes (space-separated list in XML).
     pub use_codes: Vec<String>,
     pub periods: Vec<UseablePeriod>,
+}
+
+impl Telecom {
+    /// The system the scheme names (`TelecomSystem::from_scheme`).
+    pub fn system(&self) -> TelecomSystem {
+        TelecomSystem::from_scheme(&self.scheme)
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Default)]

@@ -193,9 +193,7 @@ fn contact_point(t: &domain::Telecom, vocab: &Vocabulary) -> Option<ContactPoint
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        Gender, GpPractice, PartialDate, PersonName, Telecom, TelecomSystem, UseablePeriod,
-    };
+    use crate::domain::{Gender, GpPractice, PartialDate, PersonName, Telecom, UseablePeriod};
     use serde_json::json;
 
     fn tables() -> Tables {
@@ -208,7 +206,6 @@ mod tests {
 
     fn telecom(scheme: &str, value: &str, uses: &[&str]) -> Telecom {
         Telecom {
-            system: TelecomSystem::Other,
             scheme: scheme.into(),
             value: value.into(),
             use_codes: uses.iter().map(|u| u.to_string()).collect(),

@@ -15,7 +15,6 @@ use anyhow::bail;
 use super::dataset::{RecordStatus, SimRecord};
 use crate::domain::{
     Address, Gender, GpPractice, NhsNumber, PartialDate, Patient, PersonName, Telecom,
-    TelecomSystem,
 };
 use crate::smsp::interaction::oid;
 
@@ -225,7 +224,6 @@ fn telecom(cell: &str, default_scheme: &str, use_code: &str) -> Option<Telecom> 
         _ => (default_scheme, cell),
     };
     Some(Telecom {
-        system: TelecomSystem::from_scheme(scheme),
         scheme: scheme.to_ascii_lowercase(),
         value: value.trim().to_string(),
         use_codes: vec![use_code.into()],
@@ -251,6 +249,7 @@ fn superseded_by(notes: &str) -> Option<Result<NhsNumber, ()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TelecomSystem;
 
     const HEADER: &str = "Test ref,NHS_NUMBER,DATE_OF_BIRTH,DATE_OF_DEATH,FAMILY_NAME,GIVEN_NAME,OTHER_GIVEN_NAME,TITLE,GENDER,ADDRESS_LINE_1,ADDRESS_LINE_2,ADDRESS_LINE_3,ADDRESS_LINE_4,ADDRESS_LINE_5,PAF_KEY,SENSITIVE_FLAG,PRIMARY_CARE_CODE,REF_ID,POST_CODE,Notes";
 
@@ -302,7 +301,7 @@ mod tests {
         assert_eq!(r.patient.telecoms.len(), 3);
         assert_eq!(r.patient.telecoms[0].value, "");
         assert_eq!(r.patient.telecoms[1].use_codes, vec!["MC"]);
-        assert_eq!(r.patient.telecoms[2].system, TelecomSystem::Email);
+        assert_eq!(r.patient.telecoms[2].system(), TelecomSystem::Email);
         assert_eq!(
             r.patient.gp.as_ref().unwrap().name.as_deref(),
             Some("Riverside")

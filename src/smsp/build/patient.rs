@@ -94,7 +94,7 @@ fn tel(x: &mut Xml, t: &Telecom) {
         x.attr("use", &t.use_codes.join(" "));
     }
     let scheme = if t.scheme.is_empty() {
-        t.system.scheme()
+        t.system().scheme()
     } else {
         t.scheme.as_str()
     };

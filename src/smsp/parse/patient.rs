@@ -8,7 +8,7 @@ use super::reply::shape;
 use super::ParseError;
 use crate::domain::{
     Address, Gender, GpPractice, LocalIdentifier, NhsNumber, PartialDate, Patient, PersonName,
-    Telecom, TelecomSystem, UseablePeriod,
+    Telecom, UseablePeriod,
 };
 use crate::smsp::interaction::oid;
 
@@ -113,7 +113,6 @@ fn telecom(t: Element<'_>) -> Result<Option<Telecom>, ParseError> {
         Some((scheme, rest)) => (scheme.trim(), rest.trim()),
         None => ("", url),
     };
-    let system = TelecomSystem::from_scheme(scheme);
     let periods = t
         .children_named(Ns::Hl7, "useablePeriod")
         .map(|p| {
@@ -124,7 +123,6 @@ fn telecom(t: Element<'_>) -> Result<Option<Telecom>, ParseError> {
         })
         .collect::<Result<_, ParseError>>()?;
     Ok(Some(Telecom {
-        system,
         scheme: scheme.to_string(),
         value: value.to_string(),
         use_codes: t

@@ -65,7 +65,11 @@ pub(super) fn tel_view(t: &Telecom) -> String {
         .collect();
     format!(
         "{:?} scheme={:?} value={:?} use={:?} periods={:?}",
-        t.system, t.scheme, t.value, t.use_codes, periods
+        t.system(),
+        t.scheme,
+        t.value,
+        t.use_codes,
+        periods
     )
 }
 
@@ -123,14 +127,16 @@ pub(super) fn address(use_code: Option<&str>, postal_code: Option<&str>, ls: &[&
     }
 }
 
+/// The expected telecom; `system` is what its scheme must name (the system is derived from it).
 pub(super) fn telecom(system: TelecomSystem, scheme: &str, value: &str, uses: &[&str]) -> Telecom {
-    Telecom {
-        system,
+    let t = Telecom {
         scheme: scheme.into(),
         value: value.into(),
         use_codes: lines(uses),
         periods: Vec::new(),
-    }
+    };
+    assert_eq!(t.system(), system, "{scheme}");
+    t
 }
 
 pub(super) const LOCAL_ROOT: &str = "2.16.840.1.113883.2.1.3.2.4.18.24";
