@@ -21,8 +21,12 @@
 #                each version in $SMSP_DEPLOY_K8S_VERSIONS, and policy checks (security
 #                context, probes, mounts, config.toml, HPA/PDB/Service/NetworkPolicy). The chart
 #                must also refuse bad values.
-# 6. alerts      deploy/prometheus: `promtool check rules` and `promtool test rules` (promtool
-#                from Debian's prometheus package).
+#                The prometheus-operator objects (ServiceMonitor, PrometheusRule) are checked
+#                against the operator's CRD schemas (deploy/check/crd-validate.js, node, npm
+#                package pinned in deploy/check/package-lock.json) and for what they select.
+# 6. alerts      the chart's files/alerts.yaml: `promtool check rules` and `promtool test
+#                rules deploy/prometheus/alerts.test.yaml` (promtool from Debian's prometheus
+#                package).
 # 7. binary      if an smsp-bridge binary is found ($SMSP_BRIDGE_BIN, else target/release or
 #                target/debug): `check-config` on deploy/config/bridge.toml and on every
 #                rendered config.toml, and the compose stack's sim + bridge commands run as
@@ -119,7 +123,19 @@ fi
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
-echo "helm $("$HELM" version --template '{{.Version}}'), $(docker-compose version --short 2>/dev/null | head -n1 | sed 's/^/docker-compose /'), $(hadolint --version | head -n1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), kubernetes-validate $("$PY" -c 'import kubernetes_validate.version as v; print(v.__version__)'), $(promtool --version 2>&1 | head -n1 | cut -d"(" -f1)"
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# The prometheus-operator CRD schemas (npm, pinned by deploy/check/package-lock.json).
+CRD_TOOLS="$TOOLS/crd-validate"
+CRD_SUM="$(cat deploy/check/package.json deploy/check/package-lock.json | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$CRD_TOOLS/.lock.sha256" 2>/dev/null)" != "$CRD_SUM" ]; then
+    rm -rf "$CRD_TOOLS"
+    mkdir -p "$CRD_TOOLS"
+    cp deploy/check/package.json deploy/check/package-lock.json "$CRD_TOOLS/"
+    (cd "$CRD_TOOLS" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$CRD_SUM" >"$CRD_TOOLS/.lock.sha256"
+fi
+crd_validate() { node deploy/check/crd-validate.js "$CRD_TOOLS/node_modules" "$@"; }
+echo "helm $("$HELM" version --template '{{.Version}}'), $(docker-compose version --short 2>/dev/null | head -n1 | sed 's/^/docker-compose /'), $(hadolint --version | head -n1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), kubernetes-validate $("$PY" -c 'import kubernetes_validate.version as v; print(v.__version__)'), $(promtool --version 2>&1 | head -n1 | cut -d"(" -f1), node $(node --version), @kubernetes-models/prometheus-operator $(node -p "require('$CRD_TOOLS/node_modules/@kubernetes-models/prometheus-operator/package.json').version")"
 
 # A throw-away test PKI for the Secret renders, check-config and the smoke run.
 PKI="$WORK/pki"
@@ -178,6 +194,9 @@ for set in default full statefulset; do
         for v in $K8S_VERSIONS; do
             check "kubernetes-validate --strict -k $v [$set]" kubernetes-validate --strict --quiet -k "$v" "$out"
         done
+        # kubernetes-validate skips custom resources (ServiceMonitor, PrometheusRule).
+        "$PY" deploy/check/deploy_checks.py crd-docs "$out" "$out.json"
+        check "prometheus-operator CRD schemas [$set]" crd_validate "$out.json"
         check "manifest policy [$set]" "$PY" deploy/check/deploy_checks.py manifests "$out" "$set"
         check "NOTES.txt renders [$set]" render_notes "${opts[@]}"
     else
@@ -203,10 +222,23 @@ check "chart refuses a shipper without image" refuse "audit.shipper without imag
     --set audit.shipper.enabled=true
 check "chart refuses both PDB bounds" refuse "both PDB bounds" --set podDisruptionBudget.maxUnavailable=1
 check "chart refuses TLS Secret without content" refuse "smspTls.create without PEM" --set smspTls.create=true
+check "chart refuses a ServiceMonitor without credentials for a private /metrics" \
+    refuse "serviceMonitor, /metrics not public, no credentials" --set metrics.serviceMonitor.enabled=true \
+    --set 'config.security.public_paths={/_ping,/_status}'
+# The CRD check must be able to fail: a ServiceMonitor whose interval is not a duration.
+crd_refuses() {
+    "$HELM" template smsp-bridge "$CHART" --set metrics.serviceMonitor.enabled=true \
+        --set metrics.serviceMonitor.interval=often >"$WORK/bad-sm.yaml" &&
+        "$PY" deploy/check/deploy_checks.py crd-docs "$WORK/bad-sm.yaml" "$WORK/bad-sm.json" &&
+        ! crd_validate "$WORK/bad-sm.json" >"$WORK/bad-sm.out" &&
+        grep -q "interval must match pattern" "$WORK/bad-sm.out" &&
+        echo "  interval=often: $(grep -o 'interval must match pattern' "$WORK/bad-sm.out")"
+}
+check "CRD schemas refuse a bad ServiceMonitor" crd_refuses
 
 # ---------------------------------------------------------------------------------------------
 step "Prometheus alerting rules"
-check "promtool check rules" promtool check rules deploy/prometheus/alerts.yaml
+check "promtool check rules" promtool check rules "$CHART/files/alerts.yaml"
 # The unit tests name the rules file relative to themselves.
 check "promtool test rules" bash -c 'cd deploy/prometheus && promtool test rules alerts.test.yaml'
 

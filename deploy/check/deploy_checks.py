@@ -10,13 +10,17 @@ Subcommands (each prints what it checked and exits 1 listing every problem found
                                  and lock file there (no compilation)
   compose     REPO               deploy/compose.yaml's services, wiring and hardening
   manifests   RENDER.yaml NAME   a rendered chart: kinds, security context, probes, mounts,
-                                 secrets, config.toml, HPA/PDB/Service/NetworkPolicy wiring
+                                 secrets, config.toml, HPA/PDB/Service/NetworkPolicy wiring,
+                                 what the ServiceMonitor selects and the PrometheusRule holds
   extract-config RENDER.yaml DIR writes the ConfigMap's config.toml and mapping files to DIR
+  crd-docs    RENDER.yaml OUT    writes the rendered documents as a JSON array (for
+                                 crd-validate.js)
   smoke       REPO BIN PKI_DIR   runs the compose stack's sim and bridge commands as local
                                  processes on loopback (no Docker): health probe, /_status,
                                  a FHIR read, SIGTERM drain
 
-Schema validation is not done here (kubernetes-validate and `docker-compose config` do it).
+Schema validation is not done here (kubernetes-validate, crd-validate.js and `docker-compose
+config` do it).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import yaml
 
 AUDIT_DIR = "/var/lib/smsp-bridge/audit"
 CONFIG_PATH = "/etc/smsp-bridge/config.toml"
+CHART = Path(__file__).resolve().parents[1] / "helm" / "smsp-bridge"
 
 
 class Problems:
@@ -719,11 +724,44 @@ def cmd_manifests(render: Path, name: str) -> int:
                     cidr = t.get("ipBlock", {}).get("cidr", "")
                     p.check(cidr not in ("0.0.0.0/0", "::/0"), f"egress to {cidr}: not the whole Internet")
         p.check(dns_rule, "NetworkPolicy must allow DNS egress")
+    _check_monitoring(p, by_kind, cfg or {}, spec["template"]["metadata"].get("annotations", {}))
     sas = {d["metadata"]["name"] for d in by_kind.get("ServiceAccount", [])}
     if pod.get("serviceAccountName") not in (None, "default"):
         if pod["serviceAccountName"] not in sas:
             print(f"  note: ServiceAccount {pod['serviceAccountName']} is expected to exist (not rendered)")
     return p.finish()
+
+
+def _check_monitoring(p: Problems, by_kind: dict[str, list[dict]], cfg: dict, pod_annotations: dict) -> None:
+    """The prometheus-operator objects: what they select and carry (their schemas are checked
+    separately, by deploy/check/crd-validate.mjs)."""
+    services = by_kind.get("Service", [])
+    for sm in by_kind.get("ServiceMonitor", []):
+        sel = sm["spec"]["selector"].get("matchLabels", {})
+        chosen = [s for s in services if _matches(sel, s["metadata"].get("labels", {}))]
+        # Two Services over the same pods (a StatefulSet's headless one) would scrape each twice.
+        p.check(len(chosen) == 1, f"ServiceMonitor selects {len(chosen)} Services, not exactly the API one")
+        port_names = {sp.get("name") for s in chosen for sp in s["spec"].get("ports", [])}
+        security = cfg.get("security", {})
+        public = security.get("public_paths", ["/_ping"])
+        for ep in sm["spec"].get("endpoints", []):
+            p.check(ep.get("port") in port_names, f"ServiceMonitor port {ep.get('port')!r} is not a port of the Service")
+            p.check(ep.get("path") == "/metrics", f"ServiceMonitor path {ep.get('path')!r}: the bridge serves /metrics")
+            creds = {"basicAuth", "authorization", "bearerTokenSecret", "oauth2", "tlsConfig"} & set(ep)
+            p.check("/metrics" in public or "open" in security.get("modes", ["open"]) or bool(creds),
+                    "ServiceMonitor scrapes /metrics without credentials, but it is not a public path")
+        p.check(pod_annotations.get("prometheus.io/scrape") != "true",
+                "pods are both annotated for scraping and selected by a ServiceMonitor: Prometheus may scrape twice")
+    for rule in by_kind.get("PrometheusRule", []):
+        alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+        p.check(rule["spec"] == {"groups": alerts["groups"]},
+                "PrometheusRule spec is not the groups of files/alerts.yaml (the rules promtool tests)")
+
+
+def cmd_crd_docs(render: Path, out: Path) -> int:
+    """The rendered documents as one JSON array, for crd-validate.js (node has no YAML parser)."""
+    out.write_text(json.dumps(_load_docs(render)))
+    return 0
 
 
 def cmd_extract_config(render: Path, out: Path) -> int:
@@ -885,6 +923,9 @@ def main() -> int:
     a = sub.add_parser("extract-config")
     a.add_argument("render", type=Path)
     a.add_argument("out", type=Path)
+    a = sub.add_parser("crd-docs")
+    a.add_argument("render", type=Path)
+    a.add_argument("out", type=Path)
     a = sub.add_parser("smoke")
     a.add_argument("repo", type=Path)
     a.add_argument("binary", type=Path)
@@ -900,6 +941,8 @@ def main() -> int:
         return cmd_manifests(ns.render, ns.name)
     if ns.cmd == "extract-config":
         return cmd_extract_config(ns.render, ns.out)
+    if ns.cmd == "crd-docs":
+        return cmd_crd_docs(ns.render, ns.out)
     return cmd_smoke(ns.repo, ns.binary, ns.pki)
 
 

@@ -199,8 +199,8 @@ async fn sigterm_under_load_loses_no_request_and_no_audit_record() {
     sim.stop().await;
 }
 
-/// The alerting rules shipped in deploy/prometheus (README, Operations) name only series this
-/// bridge exports. A bridge with an audit trail and a one-slot bulkhead is driven until every
+/// The alerting rules the chart ships (files/alerts.yaml; README, Operations) name only series
+/// this bridge exports. A bridge with an audit trail and a one-slot bulkhead is driven until every
 /// family an alert reads has appeared on its `/metrics`: a rename on either side fails here.
 /// (What each alert does with those series is `promtool test rules`, in scripts/check-deploy.sh.)
 #[tokio::test]
@@ -208,7 +208,7 @@ async fn alert_rules_read_only_series_the_bridge_exports() {
     use crate::security::support::{basic, get_as, spawn_basic, DOB, READ};
     use std::collections::BTreeSet;
 
-    let rules = include_str!("../../deploy/prometheus/alerts.yaml");
+    let rules = include_str!("../../deploy/helm/smsp-bridge/files/alerts.yaml");
     let families: BTreeSet<&str> = rules
         .match_indices("smsp_bridge_")
         .map(|(at, _)| {
