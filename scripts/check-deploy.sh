@@ -26,7 +26,7 @@
 #                package pinned in deploy/check/package-lock.json) and for what they select.
 # 6. alerts      the chart's files/alerts.yaml: `promtool check rules` and `promtool test
 #                rules deploy/prometheus/alerts.test.yaml` (promtool from Debian's prometheus
-#                package).
+#                package); files/dashboard.json: its shape, and its queries parsed by promtool.
 # 7. binary      if an smsp-bridge binary is found ($SMSP_BRIDGE_BIN, else target/release or
 #                target/debug): `check-config` on deploy/config/bridge.toml and on every
 #                rendered config.toml, and the compose stack's sim + bridge commands run as
@@ -237,10 +237,14 @@ crd_refuses() {
 check "CRD schemas refuse a bad ServiceMonitor" crd_refuses
 
 # ---------------------------------------------------------------------------------------------
-step "Prometheus alerting rules"
+step "Prometheus alerting rules and Grafana dashboard"
 check "promtool check rules" promtool check rules "$CHART/files/alerts.yaml"
 # The unit tests name the rules file relative to themselves.
 check "promtool test rules" bash -c 'cd deploy/prometheus && promtool test rules alerts.test.yaml'
+# promtool parses the dashboard's queries, given to it as recording rules.
+check "dashboard shape" "$PY" deploy/check/deploy_checks.py dashboard "$CHART/files/dashboard.json" \
+    "$WORK/dashboard-rules.yaml"
+check "promtool check rules (the dashboard's queries)" promtool check rules "$WORK/dashboard-rules.yaml"
 
 # ---------------------------------------------------------------------------------------------
 step "with the smsp-bridge binary"

@@ -11,10 +11,14 @@ Subcommands (each prints what it checked and exits 1 listing every problem found
   compose     REPO               deploy/compose.yaml's services, wiring and hardening
   manifests   RENDER.yaml NAME   a rendered chart: kinds, security context, probes, mounts,
                                  secrets, config.toml, HPA/PDB/Service/NetworkPolicy wiring,
-                                 what the ServiceMonitor selects and the PrometheusRule holds
+                                 what the ServiceMonitor selects, what the PrometheusRule and
+                                 the dashboard ConfigMap hold
   extract-config RENDER.yaml DIR writes the ConfigMap's config.toml and mapping files to DIR
   crd-docs    RENDER.yaml OUT    writes the rendered documents as a JSON array (for
                                  crd-validate.js)
+  dashboard   DASHBOARD.json OUT the Grafana dashboard's shape (ids, grid, datasource and
+                                 instance variables on every query); writes its queries to
+                                 OUT as recording rules for `promtool check rules`
   smoke       REPO BIN PKI_DIR   runs the compose stack's sim and bridge commands as local
                                  processes on loopback (no Docker): health probe, /_status,
                                  a FHIR read, SIGTERM drain
@@ -752,10 +756,65 @@ def _check_monitoring(p: Problems, by_kind: dict[str, list[dict]], cfg: dict, po
                     "ServiceMonitor scrapes /metrics without credentials, but it is not a public path")
         p.check(pod_annotations.get("prometheus.io/scrape") != "true",
                 "pods are both annotated for scraping and selected by a ServiceMonitor: Prometheus may scrape twice")
+    dashboards = [d for d in by_kind.get("ConfigMap", []) if "smsp-bridge.json" in (d.get("data") or {})]
+    for d in dashboards:
+        shipped = json.loads((CHART / "files" / "dashboard.json").read_text())
+        p.check(json.loads(d["data"]["smsp-bridge.json"]) == shipped,
+                "the dashboard ConfigMap does not hold files/dashboard.json")
+        p.check(bool(d["metadata"].get("labels", {}).keys() - _CHART_LABELS),
+                "the dashboard ConfigMap has no label for Grafana's sidecar to find it by")
     for rule in by_kind.get("PrometheusRule", []):
         alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
         p.check(rule["spec"] == {"groups": alerts["groups"]},
                 "PrometheusRule spec is not the groups of files/alerts.yaml (the rules promtool tests)")
+
+
+_CHART_LABELS = {"helm.sh/chart", "app.kubernetes.io/name", "app.kubernetes.io/instance",
+                 "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "app.kubernetes.io/part-of"}
+_SELECTOR = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
+
+
+def cmd_dashboard(dashboard: Path, rules_out: Path) -> int:
+    """The Grafana dashboard's shape, and its queries as recording rules for `promtool check
+    rules` (which parses PromQL) with Grafana's variables given plain values."""
+    p = Problems(f"dashboard {dashboard.name}")
+    d = json.loads(dashboard.read_text())
+    p.check(bool(d.get("uid")) and bool(d.get("title")), "dashboard needs a uid and a title")
+    names = [v["name"] for v in d.get("templating", {}).get("list", [])]
+    p.check(names[:1] == ["datasource"] and "instance" in names,
+            f"variables must start with datasource and include instance, are {names}")
+    ids, cells, rules = set(), set(), []
+    for panel in d.get("panels", []):
+        pid = panel.get("id")
+        p.check(pid not in ids, f"panel id {pid} is used twice")
+        ids.add(pid)
+        g = panel["gridPos"]
+        p.check(g["x"] >= 0 and g["x"] + g["w"] <= 24, f"panel {pid} is wider than the grid")
+        mine = {(x, yy) for x in range(g["x"], g["x"] + g["w"]) for yy in range(g["y"], g["y"] + g["h"])}
+        p.check(not (mine & cells), f"panel {pid} overlaps another")
+        cells |= mine
+        if panel["type"] == "row":
+            continue
+        p.check(bool(panel.get("description")), f"panel {pid} ({panel.get('title')}) has no description")
+        refs = set()
+        for t in [panel] + panel.get("targets", []):
+            p.check(t.get("datasource", {}).get("uid") == "${datasource}",
+                    f"panel {pid}: a datasource is not the ${{datasource}} variable")
+        for t in panel.get("targets", []):
+            p.check(t["refId"] not in refs, f"panel {pid}: refId {t['refId']} twice")
+            refs.add(t["refId"])
+            expr = t["expr"]
+            for name, matchers in _SELECTOR.findall(expr):
+                p.check(name.startswith("smsp_bridge_"), f"panel {pid}: {name} is not one of the bridge's series")
+                p.check('instance=~"$instance"' in matchers, f"panel {pid}: {name} ignores the instance variable")
+            plain = (expr.replace("$__rate_interval", "5m").replace("$__range", "1h")
+                     .replace('"$instance"', '".*"'))
+            p.check("$" not in plain, f"panel {pid}: an unknown variable in {expr}")
+            rules.append({"record": f"dashboard:panel_{pid}_{t['refId']}", "expr": plain})
+    p.check(len(rules) > 0, "the dashboard has no queries")
+    rules_out.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    print(f"  {len(ids)} panels, {len(rules)} queries written to {rules_out.name} for promtool")
+    return p.finish()
 
 
 def cmd_crd_docs(render: Path, out: Path) -> int:
@@ -923,6 +982,9 @@ def main() -> int:
     a = sub.add_parser("extract-config")
     a.add_argument("render", type=Path)
     a.add_argument("out", type=Path)
+    a = sub.add_parser("dashboard")
+    a.add_argument("dashboard", type=Path)
+    a.add_argument("rules_out", type=Path)
     a = sub.add_parser("crd-docs")
     a.add_argument("render", type=Path)
     a.add_argument("out", type=Path)
@@ -941,6 +1003,8 @@ def main() -> int:
         return cmd_manifests(ns.render, ns.name)
     if ns.cmd == "extract-config":
         return cmd_extract_config(ns.render, ns.out)
+    if ns.cmd == "dashboard":
+        return cmd_dashboard(ns.dashboard, ns.rules_out)
     if ns.cmd == "crd-docs":
         return cmd_crd_docs(ns.render, ns.out)
     return cmd_smoke(ns.repo, ns.binary, ns.pki)

@@ -5,6 +5,7 @@ pub(crate) mod captured;
 mod logs;
 pub use logs::{dropped_lines, init, writer, LogGuard};
 
+pub mod catalogue;
 pub mod metrics;
 pub mod smsp_metrics;
 

@@ -40,6 +40,13 @@ async fn metrics_expose_every_family_after_traffic() {
     for secret in ["9990001006", "TWINNING", "1980-01-15", "19800115"] {
         assert!(!text.contains(secret), "{secret} leaked into /metrics");
     }
+    // Families whose series appear only with traffic carry their help text too.
+    for family in families_with_type(&text).keys() {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has no # HELP line"
+        );
+    }
     app.stop().await;
 }
 
@@ -259,4 +266,131 @@ async fn alert_rules_read_only_series_the_bridge_exports() {
         );
     }
     app.stop().await;
+}
+
+/// The `# TYPE` line of every `smsp_bridge_` family on a `/metrics` page, by family.
+fn families_with_type(text: &str) -> std::collections::BTreeMap<&str, &str> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(name, _)| name.starts_with("smsp_bridge_"))
+        .collect()
+}
+
+/// An alert that fires on any event (`increase(…) > 0`, `rate(…) > 0`) only works if its
+/// counter is exported at 0 before that event: a series first seen at 1 shows Prometheus no
+/// increase, so the first audit refusal or bulkhead refusal would go unalerted. The bridge is
+/// started as its own process, so its first scrape sees what a fresh pod exports. Every family
+/// on the page also has its `# HELP` text.
+#[tokio::test]
+async fn counters_that_alerts_watch_for_any_event_exist_at_zero_from_start_up() {
+    use crate::security::kill9::{config, serve};
+    use crate::security::support::{basic, sim, users_file};
+
+    let rules = include_str!("../../deploy/helm/smsp-bridge/files/alerts.yaml");
+    // (counter, label matchers) read by rate() or increase() in an expression ending "> 0".
+    // Each rule's expression runs from `expr:` to its `for:` or `labels:` line.
+    let mut watched = Vec::new();
+    for rule in rules.split("- alert:").skip(1) {
+        let expr = rule.split_once("expr:").unwrap().1;
+        let end = expr
+            .find("\n        for:")
+            .or_else(|| expr.find("\n        labels:"))
+            .unwrap();
+        let expr = expr[..end].trim_start_matches([' ', '|']).trim();
+        if !expr.ends_with("> 0") {
+            continue;
+        }
+        for func in ["rate(", "increase("] {
+            for (at, _) in expr.match_indices(func) {
+                let selector = &expr[at + func.len()..];
+                let selector = &selector[..selector.find('[').unwrap()];
+                let (name, matchers) = selector.split_once('{').unwrap_or((selector, "}"));
+                watched.push((name.to_string(), matchers.trim_end_matches('}').to_string()));
+            }
+        }
+    }
+    assert!(watched.len() >= 3, "{watched:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim().await;
+    let users = users_file(dir.path(), &[("ops", "ops-password-1", &["read"])]);
+    let cfg = config(dir.path(), &sim, &users, &dir.path().join("audit"));
+    let (mut child, port) = serve(&cfg);
+    let text = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .header("Authorization", basic("ops", "ops-password-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sim.stop().await;
+
+    for (name, matchers) in &watched {
+        let series = if matchers.is_empty() {
+            name.clone()
+        } else {
+            format!("{name}{{{matchers}}}")
+        };
+        assert!(
+            text.lines().any(|l| l == format!("{series} 0")),
+            "an alert watches {series} for any increase, but a fresh bridge does not export it at 0:\n{text}"
+        );
+    }
+    let typed = families_with_type(&text);
+    assert!(typed.len() >= 15, "{typed:?}");
+    for family in typed.keys() {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has no # HELP line"
+        );
+    }
+}
+
+/// The Grafana dashboard the chart ships (files/dashboard.json) reads only families the bridge
+/// records (its catalogue, which a unit test holds to the names in `src/`), histograms through
+/// their `_bucket`, `_sum` and `_count` series. Its queries' syntax is `promtool`'s to check
+/// (scripts/check-deploy.sh).
+#[test]
+fn dashboard_reads_only_families_the_bridge_records() {
+    use smsp_bridge::telemetry::catalogue::{Kind, FAMILIES};
+
+    let dashboard: serde_json::Value = serde_json::from_str(include_str!(
+        "../../deploy/helm/smsp-bridge/files/dashboard.json"
+    ))
+    .unwrap();
+    let mut series = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap();
+            for (at, _) in expr.match_indices("smsp_bridge_") {
+                let name = &expr[at..];
+                let end = name
+                    .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                    .unwrap_or(name.len());
+                series.push(name[..end].to_string());
+            }
+        }
+    }
+    assert!(series.len() >= 30, "{series:?}");
+    let known: Vec<String> = FAMILIES
+        .iter()
+        .flat_map(|f| match f.kind {
+            Kind::Histogram => ["_bucket", "_sum", "_count"]
+                .iter()
+                .map(|s| format!("{}{s}", f.name))
+                .collect(),
+            _ => vec![f.name.to_string()],
+        })
+        .collect();
+    for s in &series {
+        assert!(
+            known.contains(s),
+            "the dashboard reads {s}, which the bridge does not record"
+        );
+    }
 }
