@@ -222,6 +222,9 @@ check "chart refuses a shipper without image" refuse "audit.shipper without imag
     --set audit.shipper.enabled=true
 check "chart refuses both PDB bounds" refuse "both PDB bounds" --set podDisruptionBudget.maxUnavailable=1
 check "chart refuses TLS Secret without content" refuse "smspTls.create without PEM" --set smspTls.create=true
+check "chart refuses an Ingress without hosts" refuse "ingress without hosts" --set ingress.enabled=true
+check "chart refuses an Ingress at the root path" refuse "ingress, base_path /" --set ingress.enabled=true \
+    --set 'ingress.hosts={a.example}' --set config.base_path=/
 check "chart refuses a ServiceMonitor without credentials for a private /metrics" \
     refuse "serviceMonitor, /metrics not public, no credentials" --set metrics.serviceMonitor.enabled=true \
     --set 'config.security.public_paths={/_ping,/_status}'

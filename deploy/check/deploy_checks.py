@@ -11,8 +11,8 @@ Subcommands (each prints what it checked and exits 1 listing every problem found
   compose     REPO               deploy/compose.yaml's services, wiring and hardening
   manifests   RENDER.yaml NAME   a rendered chart: kinds, security context, probes, mounts,
                                  secrets, config.toml, HPA/PDB/Service/NetworkPolicy wiring,
-                                 what the ServiceMonitor selects, what the PrometheusRule and
-                                 the dashboard ConfigMap hold
+                                 what the Ingress routes, what the ServiceMonitor selects,
+                                 what the PrometheusRule and the dashboard ConfigMap hold
   extract-config RENDER.yaml DIR writes the ConfigMap's config.toml and mapping files to DIR
   crd-docs    RENDER.yaml OUT    writes the rendered documents as a JSON array (for
                                  crd-validate.js)
@@ -42,6 +42,7 @@ import tempfile
 import time
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -729,11 +730,38 @@ def cmd_manifests(render: Path, name: str) -> int:
                     p.check(cidr not in ("0.0.0.0/0", "::/0"), f"egress to {cidr}: not the whole Internet")
         p.check(dns_rule, "NetworkPolicy must allow DNS egress")
     _check_monitoring(p, by_kind, cfg or {}, spec["template"]["metadata"].get("annotations", {}))
+    _check_ingress(p, by_kind, cfg or {}, svc)
     sas = {d["metadata"]["name"] for d in by_kind.get("ServiceAccount", [])}
     if pod.get("serviceAccountName") not in (None, "default"):
         if pod["serviceAccountName"] not in sas:
             print(f"  note: ServiceAccount {pod['serviceAccountName']} is expected to exist (not rendered)")
     return p.finish()
+
+
+def _check_ingress(p: Problems, by_kind: dict[str, list[dict]], cfg: dict, api_services: list[dict]) -> None:
+    """An Ingress routes the FHIR API's base path to the API Service, and nothing else."""
+    base = cfg.get("base_path", "/personal-demographics/FHIR/R4")
+    names = {s["metadata"]["name"]: {sp.get("name") for sp in s["spec"].get("ports", [])} for s in api_services}
+    for ing in by_kind.get("Ingress", []):
+        p.check(ing["apiVersion"] == "networking.k8s.io/v1", f"Ingress must be networking.k8s.io/v1, is {ing['apiVersion']}")
+        hosts = []
+        for rule in ing["spec"].get("rules", []):
+            p.check(bool(rule.get("host")), "an Ingress rule without a host answers for every host")
+            hosts.append(rule.get("host"))
+            for path in rule.get("http", {}).get("paths", []):
+                p.check(path.get("path") == base and path.get("pathType") == "Prefix",
+                        f"the Ingress routes {path.get('path')} ({path.get('pathType')}), not only the FHIR "
+                        f"API's {base}: /_status would make an SMSP call per outside request")
+                backend = path.get("backend", {}).get("service", {})
+                p.check(backend.get("port", {}).get("name") in names.get(backend.get("name"), set()),
+                        f"Ingress backend {backend} is not a port of the API Service")
+        for tls in ing["spec"].get("tls", []):
+            p.check(set(tls.get("hosts", [])) <= set(hosts), f"Ingress TLS names hosts it does not route: {tls}")
+        public = urllib.parse.urlsplit(cfg.get("public_base_url", ""))
+        p.check(public.hostname in hosts,
+                f"public_base_url {cfg.get('public_base_url')!r} is not on an Ingress host {hosts}: "
+                "search Bundles' fullUrls would point elsewhere")
+        p.check(public.path.rstrip("/").endswith(base), f"public_base_url does not end with the base path {base}")
 
 
 def _check_monitoring(p: Problems, by_kind: dict[str, list[dict]], cfg: dict, pod_annotations: dict) -> None:
