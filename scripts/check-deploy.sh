@@ -213,7 +213,8 @@ refuse() {
         echo "chart accepted $why"
         return 1
     fi
-    echo "  $why: $(sed -n 's/.*execution error at ([^)]*): //p' "$WORK/refuse.err" | head -n1)"
+    # A template's fail(), or a values.schema.json violation ("- key: why").
+    echo "  $why: $(sed -n 's/.*execution error at ([^)]*): //p; s/^- //p' "$WORK/refuse.err" | head -n1)"
 }
 check "chart refuses a short termination grace" refuse "terminationGracePeriodSeconds <= grace" \
     --set terminationGracePeriodSeconds=12
@@ -222,15 +223,20 @@ check "chart refuses a shipper without image" refuse "audit.shipper without imag
     --set audit.shipper.enabled=true
 check "chart refuses both PDB bounds" refuse "both PDB bounds" --set podDisruptionBudget.maxUnavailable=1
 check "chart refuses TLS Secret without content" refuse "smspTls.create without PEM" --set smspTls.create=true
+check "chart refuses a misspelt key (values.schema.json)" refuse "metrics.serviceMonitor.enabeld" \
+    --set metrics.serviceMonitor.enabeld=true
+check "chart refuses an SMSP URL that is not https (values.schema.json)" refuse "config.smsp.url http" \
+    --set config.smsp.url=http://smsp.example.internal/smsp/pds
 check "chart refuses an Ingress without hosts" refuse "ingress without hosts" --set ingress.enabled=true
 check "chart refuses an Ingress at the root path" refuse "ingress, base_path /" --set ingress.enabled=true \
     --set 'ingress.hosts={a.example}' --set config.base_path=/
 check "chart refuses a ServiceMonitor without credentials for a private /metrics" \
     refuse "serviceMonitor, /metrics not public, no credentials" --set metrics.serviceMonitor.enabled=true \
     --set 'config.security.public_paths={/_ping,/_status}'
-# The CRD check must be able to fail: a ServiceMonitor whose interval is not a duration.
+# The CRD check must be able to fail: a ServiceMonitor whose interval is not a duration
+# (rendered past values.schema.json, which refuses it first).
 crd_refuses() {
-    "$HELM" template smsp-bridge "$CHART" --set metrics.serviceMonitor.enabled=true \
+    "$HELM" template smsp-bridge "$CHART" --skip-schema-validation --set metrics.serviceMonitor.enabled=true \
         --set metrics.serviceMonitor.interval=often >"$WORK/bad-sm.yaml" &&
         "$PY" deploy/check/deploy_checks.py crd-docs "$WORK/bad-sm.yaml" "$WORK/bad-sm.json" &&
         ! crd_validate "$WORK/bad-sm.json" >"$WORK/bad-sm.out" &&
