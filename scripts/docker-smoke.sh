@@ -8,7 +8,9 @@
 #   4. the documented requests work: /_status passes over TLS-MA, a read returns the Patient and
 #      echoes X-Request-ID;
 #   5. the container's log is JSON and holds none of that patient's data;
-#   6. stopping the simulator fails /_status (503), starting it again passes it;
+#   6. stopping the simulator fails /_status (503), starting it again passes it; the Helm
+#      chart's `helm test` pod script, run in the image on the compose network, passes on the
+#      healthy stack and fails while the simulator is stopped;
 #   7. `stop` (SIGTERM) ends the bridge with exit code 0 within stop_grace_period, and the audit
 #      volume holds a hash chain that `smsp-bridge audit verify` accepts, with the read in it.
 # The stack runs as compose project "smspsmoke" on compose.yaml's ports (127.0.0.1:8080, :9443)
@@ -128,12 +130,46 @@ for secret in "$NHS" "$DOB" "$FAMILY"; do
 done
 ok "the bridge's log is JSON lines with no patient data"
 
+# The Helm chart's `helm test` pod (templates/tests/test-service.yaml): its script, as the chart
+# renders it, run in the image on the compose network as the pod would run it, with the
+# Service's address replaced by the compose service's. Needs check-deploy.sh's Helm and Python.
+TOOLS="${SMSP_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/smsp-bridge/deploy-tools}"
+HELM=""
+for candidate in "$TOOLS"/helm-*/helm; do
+  if [ -x "$candidate" ]; then HELM="$candidate"; fi
+done
+helm_test_script=""
+if [ -n "$HELM" ] && [ -x "$TOOLS/venv/bin/python" ]; then
+  helm_test_script=$("$HELM" template smoke deploy/helm/smsp-bridge --show-only templates/tests/test-service.yaml \
+    | "$TOOLS/venv/bin/python" -c 'import sys, yaml
+c = yaml.safe_load(sys.stdin)["spec"]["containers"][0]
+assert c["command"] == ["/bin/bash", "-c"], c["command"]
+print(c["args"][0])')
+fi
+helm_test() {
+  "$DOCKER" run --rm --network "${PROJECT}_default" --read-only --cap-drop ALL --user 10001:10001 \
+    -e SMSP_BRIDGE_HEALTHCHECK_HOST=bridge -e SMSP_BRIDGE_HEALTHCHECK_PORT=8080 \
+    --entrypoint /bin/bash smsp-bridge:dev -c "$helm_test_script" 2>&1
+}
+if [ -n "$helm_test_script" ]; then
+  out=$(helm_test) || fail "the chart's helm test pod failed against a healthy stack: $out"
+  grep -q "^ok: /_ping and /_status through the Service" <<<"$out" || fail "helm test said: $out"
+fi
+
 # /_status reuses its last probe for status_cache_ms (2 s): poll past that.
 "${compose[@]}" stop sim >/dev/null 2>&1
 poll 20 0.5 503 status_of || fail "/_status with the simulator stopped: $got"
+if [ -n "$helm_test_script" ] && out=$(helm_test); then
+  fail "the chart's helm test pod passed with SMSP down: $out"
+fi
 "${compose[@]}" start sim >/dev/null 2>&1
 poll 60 0.5 200 status_of || fail "/_status after the simulator came back: $got"
 ok "/_status: 503 with the simulator stopped, 200 once it is back"
+if [ -n "$helm_test_script" ]; then
+  ok "the chart's helm test pod passes on the stack, and fails while SMSP is down"
+else
+  echo "skip: the chart's helm test pod (no Helm in $TOOLS: run scripts/check-deploy.sh first)"
+fi
 
 start=$(date +%s)
 "${compose[@]}" stop bridge >/dev/null 2>&1

@@ -552,22 +552,7 @@ def cmd_manifests(render: Path, name: str) -> int:
     p.check(not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC"), "no host namespaces")
     containers = pod.get("containers", [])
     all_containers = containers + pod.get("initContainers", [])
-    for c in all_containers:
-        sc = c.get("securityContext", {})
-        n = c["name"]
-        p.check(sc.get("readOnlyRootFilesystem") is True, f"{n}: readOnlyRootFilesystem must be true")
-        p.check(sc.get("allowPrivilegeEscalation") is False, f"{n}: allowPrivilegeEscalation must be false")
-        p.check("ALL" in sc.get("capabilities", {}).get("drop", []), f"{n}: capabilities must drop ALL")
-        p.check(not sc.get("capabilities", {}).get("add"), f"{n}: must add no capabilities")
-        p.check(not sc.get("privileged"), f"{n}: must not be privileged")
-        p.check(sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True, f"{n}: runAsNonRoot")
-        p.check(sc.get("runAsUser", psc.get("runAsUser", 1)) != 0, f"{n}: runAsUser must not be 0")
-        image = c.get("image", "")
-        p.check(":" in image.rsplit("/", 1)[-1] or "@" in image, f"{n}: image {image!r} has no tag")
-        p.check(not image.endswith(":latest"), f"{n}: image {image!r} uses :latest")
-        res = c.get("resources", {})
-        p.check("memory" in res.get("limits", {}), f"{n}: needs a memory limit")
-        p.check({"cpu", "memory"} <= set(res.get("requests", {})), f"{n}: needs cpu and memory requests")
+    _check_hardened(p, pod)
 
     main = next((c for c in containers if c["name"] == "smsp-bridge"), None)
     p.check(main is not None, "no container named smsp-bridge")
@@ -731,11 +716,62 @@ def cmd_manifests(render: Path, name: str) -> int:
         p.check(dns_rule, "NetworkPolicy must allow DNS egress")
     _check_monitoring(p, by_kind, cfg or {}, spec["template"]["metadata"].get("annotations", {}))
     _check_ingress(p, by_kind, cfg or {}, svc)
+    _check_helm_test(p, by_kind, svc)
     sas = {d["metadata"]["name"] for d in by_kind.get("ServiceAccount", [])}
     if pod.get("serviceAccountName") not in (None, "default"):
         if pod["serviceAccountName"] not in sas:
             print(f"  note: ServiceAccount {pod['serviceAccountName']} is expected to exist (not rendered)")
     return p.finish()
+
+
+def _check_hardened(p: Problems, pod: dict) -> None:
+    """Every container of a pod spec: non-root, read-only, no capabilities, a pinned image,
+    requests and a memory limit."""
+    psc = pod.get("securityContext", {})
+    for c in pod.get("containers", []) + pod.get("initContainers", []):
+        sc = c.get("securityContext", {})
+        n = c["name"]
+        p.check(sc.get("readOnlyRootFilesystem") is True, f"{n}: readOnlyRootFilesystem must be true")
+        p.check(sc.get("allowPrivilegeEscalation") is False, f"{n}: allowPrivilegeEscalation must be false")
+        p.check("ALL" in sc.get("capabilities", {}).get("drop", []), f"{n}: capabilities must drop ALL")
+        p.check(not sc.get("capabilities", {}).get("add"), f"{n}: must add no capabilities")
+        p.check(not sc.get("privileged"), f"{n}: must not be privileged")
+        p.check(sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True, f"{n}: runAsNonRoot")
+        p.check(sc.get("runAsUser", psc.get("runAsUser", 1)) != 0, f"{n}: runAsUser must not be 0")
+        image = c.get("image", "")
+        p.check(":" in image.rsplit("/", 1)[-1] or "@" in image, f"{n}: image {image!r} has no tag")
+        p.check(not image.endswith(":latest"), f"{n}: image {image!r} uses :latest")
+        res = c.get("resources", {})
+        p.check("memory" in res.get("limits", {}), f"{n}: needs a memory limit")
+        p.check({"cpu", "memory"} <= set(res.get("requests", {})), f"{n}: needs cpu and memory requests")
+
+
+def _check_helm_test(p: Problems, by_kind: dict[str, list[dict]], api_services: list[dict]) -> None:
+    """The `helm test` pod: hardened like the bridge, never behind a Service, aimed at the API
+    Service, and let in by the NetworkPolicy."""
+    tests = [d for d in by_kind.get("Pod", []) if d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    for t in tests:
+        name = t["metadata"]["name"]
+        labels = t["metadata"].get("labels", {})
+        _check_hardened(p, t["spec"])
+        p.check(t["spec"].get("restartPolicy") == "Never", f"{name}: a test pod must not restart")
+        for s in by_kind.get("Service", []):
+            p.check(not _matches(s["spec"].get("selector", {}), labels),
+                    f"{name}: Service {s['metadata']['name']} would send traffic to the test pod")
+        env = {e["name"]: e.get("value") for c in t["spec"]["containers"] for e in c.get("env", [])}
+        # <service>.<release namespace>.svc, on the Service's http port.
+        host = str(env.get("SMSP_BRIDGE_HEALTHCHECK_HOST", ""))
+        service = host.split(".")[0] if host.endswith(".svc") and host.count(".") == 2 else None
+        targets = {(s["metadata"]["name"], str(sp["port"]))
+                   for s in api_services for sp in s["spec"].get("ports", []) if sp.get("name") == "http"}
+        p.check((service, env.get("SMSP_BRIDGE_HEALTHCHECK_PORT")) in targets,
+                f"{name}: tests {host}:{env.get('SMSP_BRIDGE_HEALTHCHECK_PORT')}, not the API Service {sorted(targets)}")
+        for np in by_kind.get("NetworkPolicy", []):
+            for rule in np["spec"].get("ingress", []):
+                if "from" in rule:
+                    p.check(any(set(peer) == {"podSelector"} and _matches(peer["podSelector"].get("matchLabels", {}), labels)
+                                for peer in rule["from"]),
+                            f"{name}: the NetworkPolicy's ingress.from does not let the test pod in")
 
 
 def _check_ingress(p: Problems, by_kind: dict[str, list[dict]], cfg: dict, api_services: list[dict]) -> None:
