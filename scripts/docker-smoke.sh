@@ -4,7 +4,8 @@
 #   1. both build targets build (`runtime` as smsp-bridge:dev, `certs` as smsp-bridge-certs:dev,
 #      the names compose.yaml uses), and the bridge stamps the commit it was built from;
 #   2. the stack comes up: certs exits 0, sim and bridge turn healthy by their own health checks;
-#   3. the bridge container runs as 10001:10001 with a read-only root and no capabilities;
+#   3. the bridge container runs as 10001:10001 with a read-only root and no capabilities, and
+#      the image carries LICENSE;
 #   4. the documented requests work: /_status passes over TLS-MA, a read returns the Patient and
 #      echoes X-Request-ID;
 #   5. the container's log is JSON and holds none of that patient's data;
@@ -95,6 +96,9 @@ bridge=$(container bridge)
 shape=$("$DOCKER" inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}' "$bridge")
 [ "$shape" = "10001:10001 true [ALL]" ] || fail "bridge container: user, read-only root, cap_drop = $shape"
 ok "bridge runs as 10001:10001, read-only root, no capabilities"
+"$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/share/doc/smsp-bridge/LICENSE | cmp -s - LICENSE \
+  || fail "the image does not carry LICENSE at /usr/share/doc/smsp-bridge/LICENSE"
+ok "the image carries the licence"
 
 # json_field JSON EXPR: a Python expression over the parsed body `b`.
 json_field() { python3 -c 'import json,sys; b=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
