@@ -135,6 +135,8 @@ if [ "$(cat "$CRD_TOOLS/.lock.sha256" 2>/dev/null)" != "$CRD_SUM" ]; then
     echo "$CRD_SUM" >"$CRD_TOOLS/.lock.sha256"
 fi
 crd_validate() { node deploy/check/crd-validate.js "$CRD_TOOLS/node_modules" "$@"; }
+# crd_check RENDER.yaml: the render's custom resources against their CRD schemas.
+crd_check() { "$PY" deploy/check/deploy_checks.py crd-docs "$1" "$1.json" && crd_validate "$1.json"; }
 echo "helm $("$HELM" version --template '{{.Version}}'), $(docker-compose version --short 2>/dev/null | head -n1 | sed 's/^/docker-compose /'), $(hadolint --version | head -n1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), kubernetes-validate $("$PY" -c 'import kubernetes_validate.version as v; print(v.__version__)'), $(promtool --version 2>&1 | head -n1 | cut -d"(" -f1), node $(node --version), @kubernetes-models/prometheus-operator $(node -p "require('$CRD_TOOLS/node_modules/@kubernetes-models/prometheus-operator/package.json').version")"
 
 # A throw-away test PKI for the Secret renders, check-config and the smoke run.
@@ -195,8 +197,7 @@ for set in default full statefulset; do
             check "kubernetes-validate --strict -k $v [$set]" kubernetes-validate --strict --quiet -k "$v" "$out"
         done
         # kubernetes-validate skips custom resources (ServiceMonitor, PrometheusRule).
-        "$PY" deploy/check/deploy_checks.py crd-docs "$out" "$out.json"
-        check "prometheus-operator CRD schemas [$set]" crd_validate "$out.json"
+        check "prometheus-operator CRD schemas [$set]" crd_check "$out"
         check "manifest policy [$set]" "$PY" deploy/check/deploy_checks.py manifests "$out" "$set"
         check "NOTES.txt renders [$set]" render_notes "${opts[@]}"
     else
@@ -238,8 +239,7 @@ check "chart refuses a ServiceMonitor without credentials for a private /metrics
 crd_refuses() {
     "$HELM" template smsp-bridge "$CHART" --skip-schema-validation --set metrics.serviceMonitor.enabled=true \
         --set metrics.serviceMonitor.interval=often >"$WORK/bad-sm.yaml" &&
-        "$PY" deploy/check/deploy_checks.py crd-docs "$WORK/bad-sm.yaml" "$WORK/bad-sm.json" &&
-        ! crd_validate "$WORK/bad-sm.json" >"$WORK/bad-sm.out" &&
+        ! crd_check "$WORK/bad-sm.yaml" >"$WORK/bad-sm.out" &&
         grep -q "interval must match pattern" "$WORK/bad-sm.out" &&
         echo "  interval=often: $(grep -o 'interval must match pattern' "$WORK/bad-sm.out")"
 }
