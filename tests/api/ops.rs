@@ -41,12 +41,7 @@ async fn metrics_expose_every_family_after_traffic() {
         assert!(!text.contains(secret), "{secret} leaked into /metrics");
     }
     // Families whose series appear only with traffic carry their help text too.
-    for family in families_with_type(&text).keys() {
-        assert!(
-            text.contains(&format!("# HELP {family} ")),
-            "{family} has no # HELP line"
-        );
-    }
+    assert_every_family_has_help(&text);
     app.stop().await;
 }
 
@@ -216,16 +211,7 @@ async fn alert_rules_read_only_series_the_bridge_exports() {
     use std::collections::BTreeSet;
 
     let rules = include_str!("../../deploy/helm/smsp-bridge/files/alerts.yaml");
-    let families: BTreeSet<&str> = rules
-        .match_indices("smsp_bridge_")
-        .map(|(at, _)| {
-            let name = &rules[at..];
-            let end = name
-                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
-                .unwrap_or(name.len());
-            &name[..end]
-        })
-        .collect();
+    let families: BTreeSet<&str> = series_named_in(rules).collect();
     assert!(families.len() >= 8, "{families:?}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -268,13 +254,34 @@ async fn alert_rules_read_only_series_the_bridge_exports() {
     app.stop().await;
 }
 
-/// The `# TYPE` line of every `smsp_bridge_` family on a `/metrics` page, by family.
-fn families_with_type(text: &str) -> std::collections::BTreeMap<&str, &str> {
-    text.lines()
+/// Asserts that every `smsp_bridge_` family with a `# TYPE` line on a `/metrics` page also has
+/// a `# HELP` line; returns how many families there were.
+fn assert_every_family_has_help(text: &str) -> usize {
+    let families: Vec<&str> = text
+        .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
         .filter_map(|l| l.split_once(' '))
-        .filter(|(name, _)| name.starts_with("smsp_bridge_"))
-        .collect()
+        .map(|(name, _)| name)
+        .filter(|name| name.starts_with("smsp_bridge_"))
+        .collect();
+    for family in &families {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has no # HELP line"
+        );
+    }
+    families.len()
+}
+
+/// Every `smsp_bridge_…` series name in a text (alert expressions, dashboard queries).
+fn series_named_in(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("smsp_bridge_").map(|(at, _)| {
+        let name = &text[at..];
+        let end = name
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(name.len());
+        &name[..end]
+    })
 }
 
 /// An alert that fires on any event (`increase(…) > 0`, `rate(…) > 0`) only works if its
@@ -341,14 +348,7 @@ async fn counters_that_alerts_watch_for_any_event_exist_at_zero_from_start_up() 
             "an alert watches {series} for any increase, but a fresh bridge does not export it at 0:\n{text}"
         );
     }
-    let typed = families_with_type(&text);
-    assert!(typed.len() >= 15, "{typed:?}");
-    for family in typed.keys() {
-        assert!(
-            text.contains(&format!("# HELP {family} ")),
-            "{family} has no # HELP line"
-        );
-    }
+    assert!(assert_every_family_has_help(&text) >= 15, "{text}");
 }
 
 /// The Grafana dashboard the chart ships (files/dashboard.json) reads only families the bridge
@@ -367,13 +367,7 @@ fn dashboard_reads_only_families_the_bridge_records() {
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().into_iter().flatten() {
             let expr = target["expr"].as_str().unwrap();
-            for (at, _) in expr.match_indices("smsp_bridge_") {
-                let name = &expr[at..];
-                let end = name
-                    .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
-                    .unwrap_or(name.len());
-                series.push(name[..end].to_string());
-            }
+            series.extend(series_named_in(expr).map(str::to_string));
         }
     }
     assert!(series.len() >= 30, "{series:?}");
