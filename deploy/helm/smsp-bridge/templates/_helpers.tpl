@@ -34,6 +34,20 @@ app.kubernetes.io/name: {{ include "smsp-bridge.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The API Service's own label, by which the ServiceMonitor tells it from the headless one. */}}
+{{- define "smsp-bridge.apiServiceLabel" -}}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{/*
+The `helm test` pod's labels: not the selector labels (no Service may send it traffic); the
+NetworkPolicy lets pods with them in.
+*/}}
+{{- define "smsp-bridge.helmTestLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end }}
+
 {{- define "smsp-bridge.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "smsp-bridge.fullname" .) .Values.serviceAccount.name }}
