@@ -50,6 +50,7 @@ import yaml
 
 AUDIT_DIR = "/var/lib/smsp-bridge/audit"
 CONFIG_PATH = "/etc/smsp-bridge/config.toml"
+DOC_DIR = "/usr/share/doc/smsp-bridge"
 CHART = Path(__file__).resolve().parents[1] / "helm" / "smsp-bridge"
 
 
@@ -185,6 +186,10 @@ def cmd_dockerfile(repo: Path) -> int:
                 and re.search(r"cargo build\b[^&;]*--locked", runs) is not None,
                 "builder must run `cargo build --release --locked`")
         p.check(final["image"] != builder["image"], "the runtime stage must not be the Rust toolchain image")
+        p.check(re.search(r"cargo about generate\b[^&;]*--frozen[^&;]*-c deploy/licences/about\.toml", runs)
+                is not None,
+                "builder must write the third-party notices (`cargo about generate --frozen -c "
+                "deploy/licences/about.toml`)")
     p.check(not final["image"].startswith("rust:"), f"runtime base {final['image']} is a toolchain image")
 
     users = of(final, "USER")
@@ -217,6 +222,10 @@ def cmd_dockerfile(repo: Path) -> int:
     p.check("8080" in [e.split("/")[0] for e in exposes], f"EXPOSE 8080 missing (EXPOSE {exposes})")
     p.check(any("--from=builder" in i["value"] for i in of(final, "COPY")),
             "runtime stage must COPY the binary --from=builder")
+    # The licences ask that their notices travel with the binary (README, Licence).
+    copied = " ".join(i["value"] for i in of(final, "COPY"))
+    for notice in ("LICENSE", "THIRD-PARTY-NOTICES"):
+        p.check(f"{DOC_DIR}/{notice}" in copied, f"runtime stage does not COPY {notice} to {DOC_DIR}")
     volumes = " ".join(i["value"] for i in of(final, "VOLUME"))
     p.check(AUDIT_DIR in volumes, f"runtime stage should declare VOLUME {AUDIT_DIR} (the only writable path)")
     p.check(not any(i["instruction"] == "ADD" for s in stages for i in s["ins"]), "use COPY, not ADD")
