@@ -14,7 +14,7 @@
 #                not .dockerignored, the licence notices written and copied in; then the
 #                builder's COPYs are staged in a temp dir and cargo must load the manifest and
 #                lock file there (no compilation); cargo-about's licence list is deny.toml's
-#                (deploy/check/notices_check.py).
+#                (deploy/check/supply_chain.py).
 # 4. compose     `docker-compose config` (compose schema, offline), then wiring and hardening
 #                checks (SMSP URL host/port vs the sim, certificate SANs, volumes, health
 #                checks, stop grace).
@@ -147,7 +147,7 @@ step "Dockerfile"
 check "hadolint deploy/Dockerfile" hadolint --failure-threshold info deploy/Dockerfile
 check "Dockerfile structure" "$PY" deploy/check/deploy_checks.py dockerfile "$REPO"
 check "builder context loads in cargo" "$PY" deploy/check/deploy_checks.py build-context "$REPO"
-check "licence notices accept what deny.toml allows" "$PY" deploy/check/notices_check.py config "$REPO"
+check "licence notices accept what deny.toml allows" "$PY" deploy/check/supply_chain.py notices-config "$REPO"
 
 # ---------------------------------------------------------------------------------------------
 step "compose"

@@ -5,7 +5,8 @@
 #      the names compose.yaml uses), and the bridge stamps the commit it was built from;
 #   2. the stack comes up: certs exits 0, sim and bridge turn healthy by their own health checks;
 #   3. the bridge container runs as 10001:10001 with a read-only root and no capabilities, and
-#      the image carries LICENSE and third-party notices naming every crate compiled in;
+#      the image carries LICENSE and third-party notices naming every crate compiled in, and
+#      the binary the list of those crates that image scanners read (cargo-auditable);
 #   4. the documented requests work: /_status passes over TLS-MA, a read returns the Patient and
 #      echoes X-Request-ID;
 #   5. the container's log is JSON and holds none of that patient's data;
@@ -98,13 +99,17 @@ shape=$("$DOCKER" inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{
 ok "bridge runs as 10001:10001, read-only root, no capabilities"
 "$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/share/doc/smsp-bridge/LICENSE | cmp -s - LICENSE \
   || fail "the image does not carry LICENSE at /usr/share/doc/smsp-bridge/LICENSE"
-notices="$(mktemp)"
+from_image="$(mktemp)"
 "$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES \
-  >"$notices" || fail "the image does not carry /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES"
-python3 deploy/check/notices_check.py image . "$notices" \
+  >"$from_image" || fail "the image does not carry /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES"
+python3 deploy/check/supply_chain.py notices . "$from_image" \
   || fail "the image's THIRD-PARTY-NOTICES do not cover the crates compiled in"
-rm -f "$notices"
 ok "the image carries the licence and the third-party notices"
+"$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/local/bin/smsp-bridge >"$from_image"
+python3 deploy/check/supply_chain.py dependencies . "$from_image" \
+  || fail "the image's binary does not carry its dependency list for scanners"
+rm -f "$from_image"
+ok "the binary carries its dependency list (cargo-auditable) for image scanners"
 
 # json_field JSON EXPR: a Python expression over the parsed body `b`.
 json_field() { python3 -c 'import json,sys; b=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }

@@ -182,9 +182,10 @@ def cmd_dockerfile(repo: Path) -> int:
     builder = next((s for s in stages if s["name"] == "builder"), None)
     if builder:
         runs = " ".join(i["value"] for i in of(builder, "RUN"))
-        p.check(re.search(r"cargo build\b[^&;]*--release", runs) is not None
-                and re.search(r"cargo build\b[^&;]*--locked", runs) is not None,
-                "builder must run `cargo build --release --locked`")
+        # `auditable`: the binary carries its dependency tree for image scanners (docs/DEPLOY.md).
+        p.check(re.search(r"cargo auditable build\b[^&;]*--release", runs) is not None
+                and re.search(r"cargo auditable build\b[^&;]*--locked", runs) is not None,
+                "builder must run `cargo auditable build --release --locked`")
         p.check(final["image"] != builder["image"], "the runtime stage must not be the Rust toolchain image")
         p.check(re.search(r"cargo about generate\b[^&;]*--frozen[^&;]*-c deploy/licences/about\.toml", runs)
                 is not None,
