@@ -180,23 +180,24 @@ def cmd_dependencies(repo: Path, binary: Path) -> int:
     return _finish("embedded dependency list", 3, problems)
 
 
+# Each subcommand: its function and its positional arguments (all paths).
+COMMANDS = {
+    "notices-config": (cmd_notices_config, ["repo"]),
+    "notices": (cmd_notices, ["repo", "notices"]),
+    "dependencies": (cmd_dependencies, ["repo", "binary"]),
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("notices-config")
-    a.add_argument("repo", type=Path)
-    a = sub.add_parser("notices")
-    a.add_argument("repo", type=Path)
-    a.add_argument("notices", type=Path)
-    a = sub.add_parser("dependencies")
-    a.add_argument("repo", type=Path)
-    a.add_argument("binary", type=Path)
+    for name, (_, args) in COMMANDS.items():
+        parser = sub.add_parser(name)
+        for arg in args:
+            parser.add_argument(arg, type=Path)
     ns = ap.parse_args()
-    if ns.cmd == "notices-config":
-        return cmd_notices_config(ns.repo)
-    if ns.cmd == "notices":
-        return cmd_notices(ns.repo, ns.notices)
-    return cmd_dependencies(ns.repo, ns.binary)
+    run, args = COMMANDS[ns.cmd]
+    return run(*(getattr(ns, arg) for arg in args))
 
 
 if __name__ == "__main__":
