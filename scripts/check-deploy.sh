@@ -8,8 +8,8 @@
 #                wheel that carries the official helm binary (hash-checked); docker-compose
 #                (v1, Debian package) for compose schema validation; openssl.
 # 2. shell       shellcheck on the deploy scripts, the Docker scripts and this one.
-# 3. Dockerfile  hadolint, then deploy/check/deploy_checks.py: multi-stage, cargo build
-#                --release --locked, non-root numeric USER, HEALTHCHECK, ENTRYPOINT/CMD, EXPOSE,
+# 3. Dockerfile  hadolint, then deploy/check/deploy_checks.py: multi-stage, cargo auditable
+#                build --release --locked, non-root numeric USER, HEALTHCHECK, ENTRYPOINT/CMD, EXPOSE,
 #                VOLUME, every COPY source and include_str! file inside the build context and
 #                not .dockerignored, the licence notices written and copied in; then the
 #                builder's COPYs are staged in a temp dir and cargo must load the manifest and

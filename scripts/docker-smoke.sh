@@ -20,7 +20,8 @@
 #
 # Usage: scripts/docker-smoke.sh [--no-build]
 # Needs: a running engine with BuildKit (docker buildx, or DOCKER_BUILDKIT=1 with a client that
-# has it built in; DOCKER names the client), `docker compose` or docker-compose, curl, python3.
+# has it built in; DOCKER names the client), `docker compose` or docker-compose, curl, python3,
+# cargo (to list the crates the image must account for) and objcopy (binutils).
 # The base images must be pullable or present (scripts/docker-bases.sh makes stand-ins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,10 @@ fail() {
   exit 1
 }
 ok() { echo "ok: $*"; }
-cleanup() { "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true; }
+cleanup() {
+  "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+  rm -f "${from_image:-}"
+}
 trap cleanup EXIT
 
 build() {
@@ -108,7 +112,6 @@ ok "the image carries the licence and the third-party notices"
 "$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/local/bin/smsp-bridge >"$from_image"
 python3 deploy/check/supply_chain.py dependencies . "$from_image" \
   || fail "the image's binary does not carry its dependency list for scanners"
-rm -f "$from_image"
 ok "the binary carries its dependency list (cargo-auditable) for image scanners"
 
 # json_field JSON EXPR: a Python expression over the parsed body `b`.
