@@ -98,6 +98,11 @@ impl TelecomSystem {
             .map_or(TelecomSystem::Other, |&(_, system)| system)
     }
 
+    /// Every scheme that names a system, lower case: the vocabulary must map each (mapping).
+    pub fn schemes() -> [&'static str; TELECOM_SCHEMES.len()] {
+        TELECOM_SCHEMES.map(|(s, _)| s)
+    }
+
     /// The lower-case scheme to write for this system; `tel` for `Other`.
     pub fn scheme(self) -> &'static str {
         TELECOM_SCHEMES
@@ -173,5 +178,6 @@ mod tests {
         assert_eq!(TelecomSystem::Email.scheme(), "mailto");
         assert_eq!(TelecomSystem::Fax.scheme(), "fax");
         assert_eq!(TelecomSystem::Other.scheme(), "tel");
+        assert_eq!(TelecomSystem::schemes(), ["tel", "mailto", "fax"]);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::domain::Gender;
+use crate::domain::{Gender, TelecomSystem};
 
 /// The embedded default table.
 pub const EMBEDDED_VOCABULARY: &str = include_str!("../../mappings/vocabulary.toml");
@@ -21,7 +21,6 @@ pub const FHIR_TELECOM_USES: [&str; 4] = ["home", "work", "temp", "mobile"];
 /// Codes each table must cover (SMSP SPEC §5.3, §6, §9).
 const REQUIRED_NAME_USES: [&str; 1] = ["L"];
 const REQUIRED_ADDRESS_USES: [&str; 3] = ["H", "TMP", "PST"];
-const REQUIRED_TELECOM_SCHEMES: [&str; 3] = ["tel", "mailto", "fax"];
 const REQUIRED_TELECOM_USES: [&str; 8] = ["H", "HP", "HV", "WP", "AS", "EC", "PG", "MC"];
 const SMSP_GENDERS: [Gender; 4] = [
     Gender::NotKnown,
@@ -138,7 +137,8 @@ impl Vocabulary {
             &mut p,
             "telecom_system",
             &raw.telecom_system,
-            &REQUIRED_TELECOM_SCHEMES,
+            // The schemes the SMSP parser and builder know (domain::TelecomSystem).
+            &TelecomSystem::schemes(),
             &FHIR_TELECOM_SYSTEMS,
             false,
         );

@@ -15,6 +15,7 @@ use anyhow::bail;
 use super::dataset::{RecordStatus, SimRecord};
 use crate::domain::{
     Address, Gender, GpPractice, NhsNumber, PartialDate, Patient, PersonName, Telecom,
+    TelecomSystem,
 };
 use crate::smsp::interaction::oid;
 
@@ -163,9 +164,9 @@ fn record(row: &Row<'_>, warn: &mut dyn FnMut(&str)) -> Result<SimRecord, String
     .flatten()
     .collect();
     patient.telecoms = [
-        telecom(row.get("TELEPHONE_HOME"), "tel", "H"),
-        telecom(row.get("TELEPHONE_MOBILE"), "tel", "MC"),
-        telecom(row.get("EMAIL"), "mailto", "H"),
+        telecom(row.get("TELEPHONE_HOME"), TelecomSystem::Phone, "H"),
+        telecom(row.get("TELEPHONE_MOBILE"), TelecomSystem::Phone, "MC"),
+        telecom(row.get("EMAIL"), TelecomSystem::Email, "H"),
     ]
     .into_iter()
     .flatten()
@@ -215,13 +216,13 @@ fn gender(word: &str) -> Result<Option<Gender>, String> {
 
 /// A telecom cell holds either a bare value (the scheme is added) or a full URL such as `tel:`
 /// with no number, which OpenTest has and clients must tolerate (SPEC §5.3).
-fn telecom(cell: &str, default_scheme: &str, use_code: &str) -> Option<Telecom> {
+fn telecom(cell: &str, default: TelecomSystem, use_code: &str) -> Option<Telecom> {
     if cell.is_empty() {
         return None;
     }
     let (scheme, value) = match cell.split_once(':') {
         Some((s, v)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic()) => (s, v),
-        _ => (default_scheme, cell),
+        _ => (default.scheme(), cell),
     };
     Some(Telecom {
         scheme: scheme.to_ascii_lowercase(),
@@ -249,7 +250,6 @@ fn superseded_by(notes: &str) -> Option<Result<NhsNumber, ()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::TelecomSystem;
 
     const HEADER: &str = "Test ref,NHS_NUMBER,DATE_OF_BIRTH,DATE_OF_DEATH,FAMILY_NAME,GIVEN_NAME,OTHER_GIVEN_NAME,TITLE,GENDER,ADDRESS_LINE_1,ADDRESS_LINE_2,ADDRESS_LINE_3,ADDRESS_LINE_4,ADDRESS_LINE_5,PAF_KEY,SENSITIVE_FLAG,PRIMARY_CARE_CODE,REF_ID,POST_CODE,Notes";
 

@@ -2,7 +2,7 @@
 
 use super::response::ids;
 use super::writer::Xml;
-use crate::domain::{Address, GpPractice, Patient, PersonName, Telecom};
+use crate::domain::{Address, GpPractice, Patient, PersonName, Telecom, TelecomSystem};
 use crate::smsp::interaction::oid;
 
 /// PN.NHS.PersonNameType2 allows two givens; AD.NHS.AddressType2 exactly five lines; the
@@ -93,8 +93,9 @@ fn tel(x: &mut Xml, t: &Telecom) {
     if !t.use_codes.is_empty() {
         x.attr("use", &t.use_codes.join(" "));
     }
+    // No scheme: written as a phone number, TEL's usual case.
     let scheme = if t.scheme.is_empty() {
-        t.system().scheme()
+        TelecomSystem::Phone.scheme()
     } else {
         t.scheme.as_str()
     };
