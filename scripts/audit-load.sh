@@ -46,13 +46,12 @@ for row in "ping, audited:$AUDITED_PORT:/_ping:$AUDITED_PID" "hit, audited:$AUDI
   out=$(wrk -t2 -c32 -d"${DURATION}s" --latency -s "$WORK/read.lua" "http://127.0.0.1:$port$path")
   m1=$(machine); t1=$(cpu_ticks "$pid"); s1=$(switches "$pid"); c1=$(audit_commits "$AUDITED_PORT")
   read -r requests rps _ p99 _ <<<"$(wrk_fields <<<"$out")"
-  python3 - "$name" "$requests" "$rps" "$p99" "$m0" "$m1" "$t0" "$t1" "$s0" "$s1" "$c0" "$c1" \
-    "$(getconf CLK_TCK)" <<'PY'
+  cpu_us=$(per_request_us $((t1 - t0)) "$requests")
+  python3 - "$name" "$requests" "$rps" "$p99" "$m0" "$m1" "$cpu_us" "$s0" "$s1" "$c0" "$c1" <<'PY'
 import sys
-name, requests, rps, p99, m0, m1, t0, t1, s0, s1, c0, c1, hz = sys.argv[1:]
-requests, p99 = int(requests), f"{float(p99):.2f} ms"
+name, requests, rps, p99, m0, m1, cpu_us, s0, s1, c0, c1 = sys.argv[1:]
+requests, p99, cpu_us = int(requests), f"{float(p99):.2f} ms", float(cpu_us)
 ticks = ", ".join(str(int(b) - int(a)) for a, b in zip(m0.split(), m1.split()))
-cpu_us = (int(t1) - int(t0)) * 1e6 / int(hz) / requests
 switches = (int(s1) - int(s0)) / requests
 (r0, n0, x0), (r1, n1, x1) = c0.split(), c1.split()
 records, commits, seconds = int(r1) - int(r0), int(n1) - int(n0), float(x1) - float(x0)
