@@ -29,7 +29,6 @@ config` do it).
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import os
@@ -48,32 +47,12 @@ from pathlib import Path
 
 import yaml
 
+from report import Problems, run
+
 AUDIT_DIR = "/var/lib/smsp-bridge/audit"
 CONFIG_PATH = "/etc/smsp-bridge/config.toml"
 DOC_DIR = "/usr/share/doc/smsp-bridge"
 CHART = Path(__file__).resolve().parents[1] / "helm" / "smsp-bridge"
-
-
-class Problems:
-    def __init__(self, what: str):
-        self.what = what
-        self.items: list[str] = []
-        self.checked = 0
-
-    def check(self, ok: bool, message: str) -> bool:
-        self.checked += 1
-        if not ok:
-            self.items.append(message)
-        return ok
-
-    def finish(self) -> int:
-        if self.items:
-            print(f"{self.what}: {len(self.items)} problem(s) in {self.checked} checks")
-            for item in self.items:
-                print(f"  - {item}")
-            return 1
-        print(f"{self.what}: {self.checked} checks passed")
-        return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -1044,48 +1023,17 @@ def cmd_smoke(repo: Path, binary: Path, pki: Path) -> int:
     return p.finish()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("dockerfile")
-    a.add_argument("repo", type=Path)
-    a = sub.add_parser("build-context")
-    a.add_argument("repo", type=Path)
-    a = sub.add_parser("compose")
-    a.add_argument("repo", type=Path)
-    a = sub.add_parser("manifests")
-    a.add_argument("render", type=Path)
-    a.add_argument("name")
-    a = sub.add_parser("extract-config")
-    a.add_argument("render", type=Path)
-    a.add_argument("out", type=Path)
-    a = sub.add_parser("dashboard")
-    a.add_argument("dashboard", type=Path)
-    a.add_argument("rules_out", type=Path)
-    a = sub.add_parser("crd-docs")
-    a.add_argument("render", type=Path)
-    a.add_argument("out", type=Path)
-    a = sub.add_parser("smoke")
-    a.add_argument("repo", type=Path)
-    a.add_argument("binary", type=Path)
-    a.add_argument("pki", type=Path)
-    ns = ap.parse_args()
-    if ns.cmd == "dockerfile":
-        return cmd_dockerfile(ns.repo)
-    if ns.cmd == "build-context":
-        return cmd_build_context(ns.repo)
-    if ns.cmd == "compose":
-        return cmd_compose(ns.repo)
-    if ns.cmd == "manifests":
-        return cmd_manifests(ns.render, ns.name)
-    if ns.cmd == "extract-config":
-        return cmd_extract_config(ns.render, ns.out)
-    if ns.cmd == "dashboard":
-        return cmd_dashboard(ns.dashboard, ns.rules_out)
-    if ns.cmd == "crd-docs":
-        return cmd_crd_docs(ns.render, ns.out)
-    return cmd_smoke(ns.repo, ns.binary, ns.pki)
+COMMANDS = {
+    "dockerfile": (cmd_dockerfile, [("repo", Path)]),
+    "build-context": (cmd_build_context, [("repo", Path)]),
+    "compose": (cmd_compose, [("repo", Path)]),
+    "manifests": (cmd_manifests, [("render", Path), ("name", str)]),
+    "extract-config": (cmd_extract_config, [("render", Path), ("out", Path)]),
+    "dashboard": (cmd_dashboard, [("dashboard", Path), ("rules_out", Path)]),
+    "crd-docs": (cmd_crd_docs, [("render", Path), ("out", Path)]),
+    "smoke": (cmd_smoke, [("repo", Path), ("binary", Path), ("pki", Path)]),
+}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, COMMANDS))

@@ -21,7 +21,6 @@ Subcommands (each prints what it checked and exits 1 listing every problem found
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -31,18 +30,11 @@ import tomllib
 import zlib
 from pathlib import Path
 
+from report import Problems, run
+
+# The rules notices.hbs draws between sections and before each licence's text.
 RULE = "=" * 94
 TEXT_RULE = "-" * 94
-
-
-def _finish(what: str, checked: int, problems: list[str]) -> int:
-    if problems:
-        print(f"{what}: {len(problems)} problem(s) in {checked} checks")
-        for item in problems:
-            print(f"  - {item}")
-        return 1
-    print(f"{what}: {checked} checks passed")
-    return 0
 
 
 def _policy(repo: Path) -> tuple[dict, dict]:
@@ -52,19 +44,18 @@ def _policy(repo: Path) -> tuple[dict, dict]:
 
 
 def cmd_notices_config(repo: Path) -> int:
+    p = Problems("licence notice config")
     deny, about = _policy(repo)
-    problems = []
     allow = deny.get("licenses", {}).get("allow", [])
     accepted = about.get("accepted", [])
-    if accepted != allow:
-        problems.append(f"about.toml accepted {accepted} but deny.toml allows {allow}")
+    p.check(accepted == allow, f"about.toml accepted {accepted} but deny.toml allows {allow}")
     targets = deny.get("graph", {}).get("targets", [])
-    if about.get("targets") != targets:
-        problems.append(f"about.toml targets {about.get('targets')} but deny.toml's are {targets}")
+    p.check(about.get("targets") == targets,
+            f"about.toml targets {about.get('targets')} but deny.toml's are {targets}")
     for key in ("ignore-dev-dependencies", "ignore-build-dependencies"):
-        if about.get(key) is not True:
-            problems.append(f"about.toml must set {key} = true (those crates are not in the binary)")
-    return _finish("licence notice config", 4, problems)
+        p.check(about.get(key) is True,
+                f"about.toml must set {key} = true (those crates are not in the binary)")
+    return p.finish()
 
 
 def compiled_crates(repo: Path, targets: list[str], edges: str = "normal") -> set[str]:
@@ -83,8 +74,15 @@ def compiled_crates(repo: Path, targets: list[str], edges: str = "normal") -> se
     return crates
 
 
+def _none_of(p: Problems, crates: set[str], what: str) -> None:
+    """One check: no crate in `crates`, which are `what`."""
+    found = sorted(crates)
+    p.check(not found, f"{len(found)} crate(s) {what}: {found[:10]}")
+
+
 def parse_notices(text: str) -> list[dict]:
-    """The licence sections: `{"name", "id", "crates", "text"}` each (the overview skipped)."""
+    """The licence sections: `{"name", "id", "used_by", "crates", "text"}` each (the overview
+    skipped)."""
     sections = []
     for block in text.split(RULE + "\n")[1:]:
         head, sep, body = block.partition(TEXT_RULE + "\n")
@@ -99,41 +97,25 @@ def parse_notices(text: str) -> list[dict]:
 
 
 def cmd_notices(repo: Path, notices: Path) -> int:
+    p = Problems("licence notices")
     deny, _ = _policy(repo)
     allow = set(deny.get("licenses", {}).get("allow", []))
     sections = parse_notices(notices.read_text())
-    problems = []
-    checked = 1
-    if not sections:
-        problems.append("no licence sections found")
+    p.check(bool(sections), "no licence sections found")
     listed = set()
     for s in sections:
-        checked += 4
-        if not s["id"]:
-            problems.append(f"a section heading is not 'Name (SPDX id)': {s['name']!r}")
+        if not p.check(bool(s["id"]), f"a section heading is not 'Name (SPDX id)': {s['name']!r}"):
             continue
-        if s["id"] not in allow:
-            problems.append(f"{s['id']}: not a licence deny.toml allows")
-        if not s["used_by"] or not s["crates"]:
-            problems.append(f"{s['id']}: no 'Used by:' list of crates")
-        if len(s["text"].strip()) < 100:
-            problems.append(f"{s['id']} (used by {s['crates'][:3]}): no licence text")
+        p.check(s["id"] in allow, f"{s['id']}: not a licence deny.toml allows")
+        p.check(s["used_by"] and bool(s["crates"]), f"{s['id']}: no 'Used by:' list of crates")
+        p.check(len(s["text"].strip()) >= 100, f"{s['id']} (used by {s['crates'][:3]}): no licence text")
         listed.update(s["crates"])
     compiled = compiled_crates(repo, deny.get("graph", {}).get("targets", []))
-    checked += 2
-    _compare(problems, "the notices", listed, compiled)
+    _none_of(p, compiled - listed, "compiled in but not in the notices")
+    _none_of(p, listed - compiled, "in the notices but not compiled in")
     print(f"notices: {len(sections)} licence texts for {len(listed)} crates; "
           f"{len(compiled)} crates compiled in")
-    return _finish("licence notices", checked, problems)
-
-
-def _compare(problems: list[str], where: str, found: set[str], compiled: set[str]) -> None:
-    missing = sorted(compiled - found)
-    extra = sorted(found - compiled)
-    if missing:
-        problems.append(f"{len(missing)} crate(s) compiled in but not in {where}: {missing[:10]}")
-    if extra:
-        problems.append(f"{len(extra)} crate(s) in {where} but not compiled in: {extra[:10]}")
+    return p.finish()
 
 
 def embedded_dependencies(binary: Path) -> dict:
@@ -152,53 +134,38 @@ def host_target() -> str:
 
 
 def cmd_dependencies(repo: Path, binary: Path) -> int:
-    problems = []
+    p = Problems("embedded dependency list")
     try:
         packages = embedded_dependencies(binary).get("packages", [])
     except (subprocess.CalledProcessError, OSError, zlib.error, ValueError) as e:
-        return _finish("embedded dependency list", 1, [f"no readable .dep-v0 section: {e}"])
+        p.check(False, f"no readable .dep-v0 section: {e}")
+        return p.finish()
     version = tomllib.loads((repo / "Cargo.toml").read_text())["package"]["version"]
-    roots = [p for p in packages if p.get("root")]
-    if [(p.get("name"), p.get("version")) for p in roots] != [("smsp-bridge", version)]:
-        problems.append(f"root package(s) {roots}, expected smsp-bridge {version}")
+    roots = [(pkg.get("name"), pkg.get("version")) for pkg in packages if pkg.get("root")]
+    p.check(roots == [("smsp-bridge", version)], f"root package(s) {roots}, expected smsp-bridge {version}")
     # `kind` is absent for runtime crates (auditable-serde's default). cargo-auditable reads
     # `cargo metadata`, which unifies features across dev-dependencies and all targets, so the
     # list may name more crates than are compiled in (a scanner may over-report, never miss):
     # every crate compiled in must be there, and nothing that is not in Cargo.lock.
-    runtime = {f"{p['name']} {p['version']}" for p in packages if p.get("kind", "runtime") == "runtime"}
+    named = {f"{pkg['name']} {pkg['version']}" for pkg in packages}
+    runtime = {f"{pkg['name']} {pkg['version']}" for pkg in packages
+               if pkg.get("kind", "runtime") == "runtime"}
     compiled = compiled_crates(repo, [host_target()], "normal,no-proc-macro")
-    missing = sorted(compiled - runtime)
-    if missing:
-        problems.append(f"{len(missing)} crate(s) compiled in but not in the binary's list: {missing[:10]}")
+    _none_of(p, compiled - runtime, "compiled in but not in the binary's list")
     lock = tomllib.loads((repo / "Cargo.lock").read_text()).get("package", [])
-    locked = {f"{p['name']} {p['version']}" for p in lock}
-    unknown = sorted({f"{p['name']} {p['version']}" for p in packages} - locked)
-    if unknown:
-        problems.append(f"{len(unknown)} crate(s) in the binary's list but not in Cargo.lock: {unknown[:10]}")
+    _none_of(p, named - {f"{pkg['name']} {pkg['version']}" for pkg in lock},
+             "in the binary's list but not in Cargo.lock")
     print(f"dependencies: {len(packages)} packages embedded, {len(runtime)} at run time; "
           f"{len(compiled)} crates compiled in")
-    return _finish("embedded dependency list", 3, problems)
+    return p.finish()
 
 
-# Each subcommand: its function and its positional arguments (all paths).
 COMMANDS = {
-    "notices-config": (cmd_notices_config, ["repo"]),
-    "notices": (cmd_notices, ["repo", "notices"]),
-    "dependencies": (cmd_dependencies, ["repo", "binary"]),
+    "notices-config": (cmd_notices_config, [("repo", Path)]),
+    "notices": (cmd_notices, [("repo", Path), ("notices", Path)]),
+    "dependencies": (cmd_dependencies, [("repo", Path), ("binary", Path)]),
 }
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    for name, (_, args) in COMMANDS.items():
-        parser = sub.add_parser(name)
-        for arg in args:
-            parser.add_argument(arg, type=Path)
-    ns = ap.parse_args()
-    run, args = COMMANDS[ns.cmd]
-    return run(*(getattr(ns, arg) for arg in args))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, COMMANDS))
