@@ -101,15 +101,17 @@ bridge=$(container bridge)
 shape=$("$DOCKER" inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}' "$bridge")
 [ "$shape" = "10001:10001 true [ALL]" ] || fail "bridge container: user, read-only root, cap_drop = $shape"
 ok "bridge runs as 10001:10001, read-only root, no capabilities"
-"$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/share/doc/smsp-bridge/LICENSE | cmp -s - LICENSE \
+# image_file PATH: a file of the runtime image, on stdout.
+image_file() { "$DOCKER" run --rm --entrypoint cat smsp-bridge:dev "$1"; }
+image_file /usr/share/doc/smsp-bridge/LICENSE | cmp -s - LICENSE \
   || fail "the image does not carry LICENSE at /usr/share/doc/smsp-bridge/LICENSE"
 from_image="$(mktemp)"
-"$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES \
-  >"$from_image" || fail "the image does not carry /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES"
+image_file /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES >"$from_image" \
+  || fail "the image does not carry /usr/share/doc/smsp-bridge/THIRD-PARTY-NOTICES"
 python3 deploy/check/supply_chain.py notices . "$from_image" \
   || fail "the image's THIRD-PARTY-NOTICES do not cover the crates compiled in"
 ok "the image carries the licence and the third-party notices"
-"$DOCKER" run --rm --entrypoint cat smsp-bridge:dev /usr/local/bin/smsp-bridge >"$from_image"
+image_file /usr/local/bin/smsp-bridge >"$from_image"
 python3 deploy/check/supply_chain.py dependencies . "$from_image" \
   || fail "the image's binary does not carry its dependency list for scanners"
 ok "the binary carries its dependency list (cargo-auditable) for image scanners"
