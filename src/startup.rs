@@ -46,6 +46,10 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         crate::telemetry::metrics::install();
+        crate::telemetry::certificates::record(
+            &settings.certificate_files(),
+            chrono::Utc::now().timestamp(),
+        );
         // Metrics count every attempt; the resilience policies (retries, breaker) sit outside.
         let smsp = MeteredClient::wrap(smsp);
         let smsp = crate::resilience::wrap(smsp, &settings.resilience);

@@ -52,6 +52,10 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
             Some(_) => {}
         }
     }
+    // Certificates that do not parse, or that the bridge would present expired.
+    for (key, message) in super::certificates::problems(s, chrono::Utc::now().timestamp()) {
+        bad(key, message);
+    }
     if s.smsp.timeout_ms == 0 {
         bad("smsp.timeout_ms", "must be greater than 0".into());
     }

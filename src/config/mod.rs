@@ -1,9 +1,11 @@
 //! Configuration: one TOML file plus environment overrides `SMSP_BRIDGE__SECTION__KEY`
 //! (double underscore separates sections, e.g. `SMSP_BRIDGE__SMSP__TIMEOUT_MS`).
 
+mod certificates;
 mod check;
 mod settings;
 
+pub use certificates::{CertificateFile, Role};
 pub use check::{check, ConfigProblem};
 pub use settings::{LogFormat, LogSettings, Settings, SmspSettings};
 

@@ -84,6 +84,10 @@ pub const FAMILIES: &[Family] = &[
         "Retries not made because the retry budget was spent.", ONE),
     family("smsp_bridge_smsp_deadline_exceeded_total", Counter,
         "Requests whose SMSP work outlasted resilience.request_budget_ms.", ONE),
+    // TLS material (telemetry::certificates).
+    family("smsp_bridge_certificate_expiry_timestamp_seconds", Gauge,
+        "When each configured certificate file stops being valid (its earliest notAfter), as a Unix time, by configuration key.",
+        NONE),
     // Cache (cache::stats).
     family("smsp_bridge_cache_hits_total", Counter,
         "Reads and searches answered from the cache.", ONE),

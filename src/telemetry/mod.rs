@@ -6,6 +6,7 @@ mod logs;
 pub use logs::{dropped_lines, init, writer, LogGuard};
 
 pub mod catalogue;
+pub mod certificates;
 pub mod metrics;
 pub mod smsp_metrics;
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod cache;
+mod certificates;
 mod compare;
 mod fhir_errors;
 mod fhir_read;

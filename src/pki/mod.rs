@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
@@ -17,6 +17,9 @@ use rcgen::{
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+pub mod lifetime;
+pub use lifetime::{common_lifetime, Lifetime, Standing};
 
 /// File names used by [`PkiSet::write_to`] and [`PkiSet::load`].
 pub const CA_FILE: &str = "ca.pem";
@@ -76,6 +79,13 @@ impl PkiSet {
 
     /// As [`PkiSet::generate`] with a chosen CA common name (tests make a second, unrelated CA).
     pub fn generate_named(ca_common_name: &str) -> anyhow::Result<Self> {
+        Self::generate_with(ca_common_name, Validity::default_term())
+    }
+
+    /// As [`PkiSet::generate_named`], with the server and client certificates valid for
+    /// `leaves` (tests make certificates that expire soon, or have expired). The CA keeps the
+    /// default term.
+    pub fn generate_with(ca_common_name: &str, leaves: Validity) -> anyhow::Result<Self> {
         let ca_key = KeyPair::generate().context("generating the CA key")?;
         let mut ca_params = CertificateParams::default();
         ca_params.distinguished_name = dn(ca_common_name);
@@ -85,7 +95,7 @@ impl PkiSet {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        set_validity(&mut ca_params);
+        Validity::default_term().apply(&mut ca_params);
         let ca_cert = ca_params
             .self_signed(&ca_key)
             .context("self-signing the CA")?;
@@ -97,12 +107,14 @@ impl PkiSet {
             "localhost",
             vec!["localhost".into(), "127.0.0.1".into()],
             ExtendedKeyUsagePurpose::ServerAuth,
+            leaves,
         )?;
         let (client_cert_pem, client_key_pem) = leaf(
             &issuer,
             "smsp-bridge test client",
             Vec::new(),
             ExtendedKeyUsagePurpose::ClientAuth,
+            leaves,
         )?;
 
         Ok(Self {
@@ -214,12 +226,32 @@ fn dn(common_name: &str) -> DistinguishedName {
     dn
 }
 
-/// Valid from the start of last year to the end of next year: long enough for any test run,
-/// short enough that a leaked test certificate is soon worthless.
-fn set_validity(params: &mut CertificateParams) {
-    let year = chrono::Utc::now().year();
-    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
-    params.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
+/// The term of a generated certificate, in whole days: valid from `not_before` 00:00 UTC to
+/// `not_after` 00:00 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub not_before: NaiveDate,
+    pub not_after: NaiveDate,
+}
+
+impl Validity {
+    /// From the start of last year to the start of the year after next: long enough for any
+    /// test run or demo, short enough that a leaked test certificate is soon worthless.
+    pub fn default_term() -> Self {
+        let year = chrono::Utc::now().year();
+        let jan_1 = |y| NaiveDate::from_ymd_opt(y, 1, 1).expect("1 January exists");
+        Self {
+            not_before: jan_1(year - 1),
+            not_after: jan_1(year + 2),
+        }
+    }
+
+    fn apply(self, params: &mut CertificateParams) {
+        // rcgen takes months and days as u8; a NaiveDate's always fit.
+        let at = |d: NaiveDate| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
+        params.not_before = at(self.not_before);
+        params.not_after = at(self.not_after);
+    }
 }
 
 fn leaf(
@@ -227,6 +259,7 @@ fn leaf(
     common_name: &str,
     sans: Vec<String>,
     usage: ExtendedKeyUsagePurpose,
+    validity: Validity,
 ) -> anyhow::Result<(String, String)> {
     let key = KeyPair::generate().context("generating a leaf key")?;
     let mut params = CertificateParams::new(sans).context("certificate subject names")?;
@@ -235,7 +268,7 @@ fn leaf(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![usage];
     params.use_authority_key_identifier_extension = true;
-    set_validity(&mut params);
+    validity.apply(&mut params);
     let cert = params
         .signed_by(&key, issuer)
         .context("signing a leaf certificate")?;

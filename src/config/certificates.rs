@@ -1,0 +1,236 @@
+//! The certificate files a configuration names, and whether those the bridge presents can be
+//! used now. An expired endpoint certificate makes SMSP refuse every TLS-MA handshake (SMSP
+//! SPEC §2.2), and clients refuse an expired server certificate on the inbound listener: the
+//! bridge refuses to start with either and names the date, rather than failing each call with
+//! a TLS error.
+
+use std::path::Path;
+
+use super::Settings;
+use crate::pki::{common_lifetime, lifetime::rfc3339, Standing};
+
+/// What the bridge does with a certificate file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Its own chain, presented to a TLS peer: it must be valid now.
+    Presented,
+    /// CAs it trusts to sign a peer's certificate.
+    Trusted,
+}
+
+/// A certificate file named in the configuration, by its key (`smsp.client_cert`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct CertificateFile<'a> {
+    pub key: &'static str,
+    pub path: &'a Path,
+    pub role: Role,
+}
+
+impl Settings {
+    /// Every certificate file the bridge will load: SMSP's TLS-MA pair, and the inbound
+    /// listener's when `security.tls.listen` is set (it reads them only then).
+    pub fn certificate_files(&self) -> Vec<CertificateFile<'_>> {
+        let tls = &self.security.tls;
+        let inbound = tls.listen.is_some();
+        [
+            (
+                "smsp.client_cert",
+                self.smsp.client_cert.as_ref(),
+                Role::Presented,
+                true,
+            ),
+            (
+                "smsp.ca_cert",
+                self.smsp.ca_cert.as_ref(),
+                Role::Trusted,
+                true,
+            ),
+            (
+                "security.tls.cert",
+                tls.cert.as_ref(),
+                Role::Presented,
+                inbound,
+            ),
+            (
+                "security.tls.client_ca",
+                tls.client_ca.as_ref(),
+                Role::Trusted,
+                inbound,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, path, role, used)| {
+            Some(CertificateFile {
+                key,
+                path: path.filter(|_| used)?,
+                role,
+            })
+        })
+        .collect()
+    }
+}
+
+/// Problems with the certificate files that exist (a missing one is reported with its key
+/// elsewhere): any that does not parse, and a presented chain that is not valid at `now`.
+pub(super) fn problems(s: &Settings, now: i64) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for file in s.certificate_files() {
+        if !file.path.is_file() {
+            continue;
+        }
+        let lifetime = match crate::pki::read_pem_file(file.path).and_then(|p| common_lifetime(&p))
+        {
+            Ok(l) => l,
+            Err(e) => {
+                out.push((file.key, format!("{}: {e:#}", file.path.display())));
+                continue;
+            }
+        };
+        if file.role == Role::Trusted {
+            continue;
+        }
+        match lifetime.standing(now) {
+            Standing::Valid => {}
+            Standing::Expired => out.push((
+                file.key,
+                format!(
+                    "{}: expired at {} (the earliest notAfter in the chain); the TLS peer \
+                     refuses an expired certificate: renew it",
+                    file.path.display(),
+                    rfc3339(lifetime.not_after)
+                ),
+            )),
+            Standing::NotYetValid => out.push((
+                file.key,
+                format!(
+                    "{}: not valid until {} (the latest notBefore in the chain)",
+                    file.path.display(),
+                    rfc3339(lifetime.not_before)
+                ),
+            )),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{PkiSet, Validity};
+    use chrono::{Days, Utc};
+
+    fn settings_with(dir: &Path, leaves: Validity, inbound: bool) -> Settings {
+        let paths = PkiSet::generate_with("Config Test CA", leaves)
+            .unwrap()
+            .write_to(dir)
+            .unwrap();
+        let mut s = Settings::default();
+        s.smsp.client_cert = Some(paths.client_cert);
+        s.smsp.client_key = Some(paths.client_key);
+        s.smsp.ca_cert = Some(paths.ca.clone());
+        s.security.tls.cert = Some(paths.server_cert);
+        s.security.tls.key = Some(paths.server_key);
+        s.security.tls.client_ca = Some(paths.ca);
+        if inbound {
+            s.security.tls.listen = Some("127.0.0.1:0".into());
+        }
+        s
+    }
+
+    fn today_plus(days: i64) -> chrono::NaiveDate {
+        let today = Utc::now().date_naive();
+        if days >= 0 {
+            today + Days::new(days as u64)
+        } else {
+            today - Days::new(days.unsigned_abs())
+        }
+    }
+
+    fn now() -> i64 {
+        Utc::now().timestamp()
+    }
+
+    #[test]
+    fn lists_the_inbound_listeners_files_only_when_it_listens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings_with(dir.path(), Validity::default_term(), false);
+        let keys: Vec<_> = s.certificate_files().iter().map(|f| f.key).collect();
+        assert_eq!(keys, ["smsp.client_cert", "smsp.ca_cert"]);
+        let s = settings_with(dir.path(), Validity::default_term(), true);
+        let files = s.certificate_files();
+        let keys: Vec<_> = files.iter().map(|f| (f.key, f.role)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("smsp.client_cert", Role::Presented),
+                ("smsp.ca_cert", Role::Trusted),
+                ("security.tls.cert", Role::Presented),
+                ("security.tls.client_ca", Role::Trusted),
+            ]
+        );
+        assert!(problems(&s, now()).is_empty(), "{:?}", problems(&s, now()));
+    }
+
+    #[test]
+    fn an_expired_presented_certificate_is_refused_with_its_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let expired = Validity {
+            not_before: today_plus(-400),
+            not_after: today_plus(-2),
+        };
+        let s = settings_with(dir.path(), expired, true);
+        let found = problems(&s, now());
+        let keys: Vec<_> = found.iter().map(|(k, _)| *k).collect();
+        // Both leaves expired; the CA files (default term) are not problems.
+        assert_eq!(keys, ["smsp.client_cert", "security.tls.cert"]);
+        let date = format!("{}T00:00:00Z", today_plus(-2));
+        for (_, message) in &found {
+            assert!(message.contains(&format!("expired at {date}")), "{message}");
+        }
+        // config::check carries them, so `serve` and `check-config` both refuse this.
+        let checked: Vec<_> = crate::config::check(&s)
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        assert!(checked.contains(&"smsp.client_cert"), "{checked:?}");
+    }
+
+    #[test]
+    fn a_certificate_not_yet_valid_is_refused_and_one_expiring_soon_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let future = Validity {
+            not_before: today_plus(3),
+            not_after: today_plus(300),
+        };
+        let s = settings_with(dir.path(), future, false);
+        let found = problems(&s, now());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "smsp.client_cert");
+        assert!(found[0]
+            .1
+            .contains(&format!("not valid until {}T00:00:00Z", today_plus(3))));
+
+        let soon = Validity {
+            not_before: today_plus(-300),
+            not_after: today_plus(2),
+        };
+        let s = settings_with(dir.path(), soon, true);
+        assert!(problems(&s, now()).is_empty());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_certificate_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings_with(dir.path(), Validity::default_term(), false);
+        // the key where the CA bundle should be
+        s.smsp.ca_cert = s.smsp.client_key.clone();
+        let found = problems(&s, now());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "smsp.ca_cert");
+        assert!(
+            found[0].1.contains("no certificate found"),
+            "{}",
+            found[0].1
+        );
+    }
+}
