@@ -1,10 +1,10 @@
 //! The certificate files a configuration names, and whether those the bridge presents can be
-//! used now. An expired endpoint certificate makes SMSP refuse every TLS-MA handshake (SMSP
+//! used: with their own private key, and now. An expired endpoint certificate makes SMSP refuse every TLS-MA handshake (SMSP
 //! SPEC §2.2), and clients refuse an expired server certificate on the inbound listener: the
 //! bridge refuses to start with either and names the date, rather than failing each call with
 //! a TLS error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Settings;
 use crate::pki::{common_lifetime, lifetime::rfc3339, Standing};
@@ -24,63 +24,70 @@ pub struct CertificateFile<'a> {
     pub key: &'static str,
     pub path: &'a Path,
     pub role: Role,
+    /// For a presented chain, its private key file (key and path) when configured.
+    pub private_key: Option<(&'static str, &'a Path)>,
 }
 
 impl Settings {
     /// Every certificate file the bridge will load: SMSP's TLS-MA pair, and the inbound
     /// listener's when `security.tls.listen` is set (it reads them only then).
     pub fn certificate_files(&self) -> Vec<CertificateFile<'_>> {
-        let tls = &self.security.tls;
-        let inbound = tls.listen.is_some();
-        [
-            (
+        let (smsp, tls) = (&self.smsp, &self.security.tls);
+        let mut files = vec![
+            file(
                 "smsp.client_cert",
-                self.smsp.client_cert.as_ref(),
+                &smsp.client_cert,
                 Role::Presented,
-                true,
+                Some(("smsp.client_key", &smsp.client_key)),
             ),
-            (
-                "smsp.ca_cert",
-                self.smsp.ca_cert.as_ref(),
-                Role::Trusted,
-                true,
-            ),
-            (
+            file("smsp.ca_cert", &smsp.ca_cert, Role::Trusted, None),
+        ];
+        if tls.listen.is_some() {
+            files.push(file(
                 "security.tls.cert",
-                tls.cert.as_ref(),
+                &tls.cert,
                 Role::Presented,
-                inbound,
-            ),
-            (
+                Some(("security.tls.key", &tls.key)),
+            ));
+            files.push(file(
                 "security.tls.client_ca",
-                tls.client_ca.as_ref(),
+                &tls.client_ca,
                 Role::Trusted,
-                inbound,
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(key, path, role, used)| {
-            Some(CertificateFile {
-                key,
-                path: path.filter(|_| used)?,
-                role,
-            })
-        })
-        .collect()
+                None,
+            ));
+        }
+        files.into_iter().flatten().collect()
     }
 }
 
+/// A configured file (`None` when its key is unset), with its private key's when configured.
+fn file<'a>(
+    key: &'static str,
+    path: &'a Option<PathBuf>,
+    role: Role,
+    private_key: Option<(&'static str, &'a Option<PathBuf>)>,
+) -> Option<CertificateFile<'a>> {
+    Some(CertificateFile {
+        key,
+        path: path.as_deref()?,
+        role,
+        private_key: private_key.and_then(|(k, p)| Some((k, p.as_deref()?))),
+    })
+}
+
 /// Problems with the certificate files that exist (a missing one is reported with its key
-/// elsewhere): any that does not parse, and a presented chain that is not valid at `now`.
+/// elsewhere): any that does not parse, a presented chain whose private key is not its own,
+/// and a presented chain that is not valid at `now`.
 pub(super) fn problems(s: &Settings, now: i64) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     for file in s.certificate_files() {
         if !file.path.is_file() {
             continue;
         }
-        let lifetime = match crate::pki::read_pem_file(file.path).and_then(|p| common_lifetime(&p))
-        {
-            Ok(l) => l,
+        let read = crate::pki::read_pem_file(file.path)
+            .and_then(|pem| common_lifetime(&pem).map(|lifetime| (pem, lifetime)));
+        let (pem, lifetime) = match read {
+            Ok(both) => both,
             Err(e) => {
                 out.push((file.key, format!("{}: {e:#}", file.path.display())));
                 continue;
@@ -88,6 +95,16 @@ pub(super) fn problems(s: &Settings, now: i64) -> Vec<(&'static str, String)> {
         };
         if file.role == Role::Trusted {
             continue;
+        }
+        if let Some((key_key, key_path)) = file.private_key.filter(|(_, p)| p.is_file()) {
+            let paired = crate::pki::read_pem_file(key_path)
+                .and_then(|key| crate::pki::check_key_pair(&pem, &key));
+            if let Err(e) = paired {
+                out.push((
+                    key_key,
+                    format!("{}: {e:#} in {}", key_path.display(), file.path.display()),
+                ));
+            }
         }
         match lifetime.standing(now) {
             Standing::Valid => {}
@@ -216,6 +233,24 @@ mod tests {
         };
         let s = settings_with(dir.path(), soon, true);
         assert!(problems(&s, now()).is_empty());
+    }
+
+    #[test]
+    fn a_private_key_that_is_not_the_certificates_own_is_reported_under_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings_with(dir.path(), Validity::default_term(), true);
+        assert!(problems(&s, now()).is_empty());
+        // each presented certificate with the other's key
+        std::mem::swap(&mut s.smsp.client_key, &mut s.security.tls.key);
+        let found = problems(&s, now());
+        let keys: Vec<_> = found.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["smsp.client_key", "security.tls.key"]);
+        let expected = format!(
+            "{}: the private key does not belong to the certificate in {}",
+            s.smsp.client_key.as_ref().unwrap().display(),
+            s.smsp.client_cert.as_ref().unwrap().display()
+        );
+        assert_eq!(found[0].1, expected);
     }
 
     #[test]

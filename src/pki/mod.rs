@@ -185,6 +185,23 @@ pub fn load_private_key(pem: &str) -> anyhow::Result<PrivateKeyDer<'static>> {
         .map_err(|e| anyhow!("invalid private key PEM: {e}"))
 }
 
+/// Checks that `key_pem` is the private key of the first certificate in `cert_pem`, as rustls
+/// does when it loads a pair (comparing SubjectPublicKeyInfo). A mismatched pair otherwise
+/// surfaces only as a failed handshake, or as reqwest's bare "builder error".
+pub fn check_key_pair(cert_pem: &str, key_pem: &str) -> anyhow::Result<()> {
+    install_crypto_provider();
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let certs = load_certs(cert_pem)?;
+    let key = load_private_key(key_pem)?;
+    match rustls::sign::CertifiedKey::from_der(certs, key, &provider) {
+        Ok(_) => Ok(()),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(
+            anyhow!("the private key does not belong to the certificate"),
+        ),
+        Err(e) => Err(anyhow!("the private key cannot be used: {e}")),
+    }
+}
+
 /// Installs aws-lc-rs as rustls' process-wide provider. Idempotent: a second call (or a provider
 /// installed by someone else first) is not an error. rustls panics at first use if it cannot
 /// pick a provider unambiguously, so every entry point calls this.
@@ -323,6 +340,21 @@ mod tests {
         )
         .is_err());
         assert!(load_private_key(&set.ca_pem).is_err());
+    }
+
+    #[test]
+    fn a_key_pair_matches_only_its_own_certificate() {
+        let set = PkiSet::generate().unwrap();
+        check_key_pair(&set.client_cert_pem, &set.client_key_pem).unwrap();
+        // the chain as presented: leaf first, then its CA
+        let chain = format!("{}{}", set.client_cert_pem, set.ca_pem);
+        check_key_pair(&chain, &set.client_key_pem).unwrap();
+        let wrong = check_key_pair(&set.client_cert_pem, &set.server_key_pem).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "the private key does not belong to the certificate"
+        );
+        assert!(check_key_pair(&set.client_cert_pem, &set.client_cert_pem).is_err());
     }
 
     #[test]

@@ -73,6 +73,12 @@ impl LiveClient {
         // aws-lc-rs is the only provider in the tree; installing it explicitly keeps rustls from
         // panicking if a second provider ever appears (rust-stack.md).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        // reqwest reports a key that does not belong to the certificate only as "builder error".
+        let cert_text = String::from_utf8_lossy(&config.client_cert_pem);
+        let key_text =
+            String::from_utf8_lossy(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
+        crate::pki::check_key_pair(&cert_text, &key_text)
+            .map_err(|e| TransportSetupError::Identity(format!("{e:#}")))?;
         let mut pem = config.client_cert_pem.clone();
         if !pem.ends_with(b"\n") {
             pem.push(b'\n');
@@ -315,23 +321,44 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn plain_http_is_refused() {
-        let cfg = TransportConfig {
-            url: "http://localhost/smsp/pds".into(),
-            client_cert_pem: vec![],
-            client_key_pem: Vec::new().into(),
-            ca_pem: vec![],
+    fn config(url: &str, cert: &str, key: &str, ca: &str) -> TransportConfig {
+        TransportConfig {
+            url: url.into(),
+            client_cert_pem: cert.as_bytes().to_vec(),
+            client_key_pem: key.as_bytes().to_vec().into(),
+            ca_pem: ca.as_bytes().to_vec(),
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
             max_body_bytes: 1024,
             from_address: "bridge".into(),
             username: "bridge".into(),
             pool_idle_timeout: Duration::from_secs(30),
-        };
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused() {
         assert!(matches!(
-            LiveClient::new(cfg),
+            LiveClient::new(config("http://localhost/smsp/pds", "", "", "")),
             Err(TransportSetupError::NotHttps)
         ));
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_own_is_named_as_such() {
+        let pki = crate::pki::PkiSet::generate().unwrap();
+        let url = "https://localhost/smsp/pds";
+        let mismatched = config(url, &pki.client_cert_pem, &pki.server_key_pem, &pki.ca_pem);
+        match LiveClient::new(mismatched) {
+            Err(e @ TransportSetupError::Identity(_)) => assert_eq!(
+                e.to_string(),
+                "client certificate/key could not be loaded: \
+                 the private key does not belong to the certificate"
+            ),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a mismatched pair was accepted"),
+        }
+        let own = config(url, &pki.client_cert_pem, &pki.client_key_pem, &pki.ca_pem);
+        assert!(LiveClient::new(own).is_ok());
     }
 }
