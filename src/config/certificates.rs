@@ -1,8 +1,8 @@
 //! The certificate files a configuration names, and whether those the bridge presents can be
-//! used: with their own private key, and now. An expired endpoint certificate makes SMSP refuse every TLS-MA handshake (SMSP
-//! SPEC §2.2), and clients refuse an expired server certificate on the inbound listener: the
-//! bridge refuses to start with either and names the date, rather than failing each call with
-//! a TLS error.
+//! used: with their own private key, and now. An expired endpoint certificate makes SMSP
+//! refuse every TLS-MA handshake (SMSP SPEC §2.2), and clients refuse an expired server
+//! certificate on the inbound listener: the bridge refuses to start with either and names the
+//! date, rather than failing each call with a TLS error.
 
 use std::path::{Path, PathBuf};
 
@@ -134,7 +134,7 @@ pub(super) fn problems(s: &Settings, now: i64) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use crate::pki::{PkiSet, Validity};
-    use chrono::{Days, Utc};
+    use chrono::Utc;
 
     fn settings_with(dir: &Path, leaves: Validity, inbound: bool) -> Settings {
         let paths = PkiSet::generate_with("Config Test CA", leaves)
@@ -152,15 +152,6 @@ mod tests {
             s.security.tls.listen = Some("127.0.0.1:0".into());
         }
         s
-    }
-
-    fn today_plus(days: i64) -> chrono::NaiveDate {
-        let today = Utc::now().date_naive();
-        if days >= 0 {
-            today + Days::new(days as u64)
-        } else {
-            today - Days::new(days.unsigned_abs())
-        }
     }
 
     fn now() -> i64 {
@@ -191,16 +182,13 @@ mod tests {
     #[test]
     fn an_expired_presented_certificate_is_refused_with_its_date() {
         let dir = tempfile::tempdir().unwrap();
-        let expired = Validity {
-            not_before: today_plus(-400),
-            not_after: today_plus(-2),
-        };
+        let expired = Validity::from_today(-400, -2);
         let s = settings_with(dir.path(), expired, true);
         let found = problems(&s, now());
         let keys: Vec<_> = found.iter().map(|(k, _)| *k).collect();
         // Both leaves expired; the CA files (default term) are not problems.
         assert_eq!(keys, ["smsp.client_cert", "security.tls.cert"]);
-        let date = format!("{}T00:00:00Z", today_plus(-2));
+        let date = format!("{}T00:00:00Z", expired.not_after);
         for (_, message) in &found {
             assert!(message.contains(&format!("expired at {date}")), "{message}");
         }
@@ -215,23 +203,16 @@ mod tests {
     #[test]
     fn a_certificate_not_yet_valid_is_refused_and_one_expiring_soon_is_not() {
         let dir = tempfile::tempdir().unwrap();
-        let future = Validity {
-            not_before: today_plus(3),
-            not_after: today_plus(300),
-        };
+        let future = Validity::from_today(3, 300);
         let s = settings_with(dir.path(), future, false);
         let found = problems(&s, now());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "smsp.client_cert");
         assert!(found[0]
             .1
-            .contains(&format!("not valid until {}T00:00:00Z", today_plus(3))));
+            .contains(&format!("not valid until {}T00:00:00Z", future.not_before)));
 
-        let soon = Validity {
-            not_before: today_plus(-300),
-            not_after: today_plus(2),
-        };
-        let s = settings_with(dir.path(), soon, true);
+        let s = settings_with(dir.path(), Validity::from_today(-300, 2), true);
         assert!(problems(&s, now()).is_empty());
     }
 

@@ -52,7 +52,8 @@ pub fn check(s: &Settings) -> Vec<ConfigProblem> {
             Some(_) => {}
         }
     }
-    // Certificates that do not parse, or that the bridge would present expired.
+    // Certificates that do not parse, and chains the bridge would present with another
+    // certificate's key, expired or not yet valid.
     for (key, message) in super::certificates::problems(s, chrono::Utc::now().timestamp()) {
         bad(key, message);
     }

@@ -263,6 +263,20 @@ impl Validity {
         }
     }
 
+    /// From `not_before` days after today to `not_after` days after today (negative: before).
+    pub fn from_today(not_before: i64, not_after: i64) -> Self {
+        let today = chrono::Utc::now().date_naive();
+        let day = |offset: i64| {
+            today
+                .checked_add_signed(chrono::TimeDelta::days(offset))
+                .expect("a date within chrono's range")
+        };
+        Self {
+            not_before: day(not_before),
+            not_after: day(not_after),
+        }
+    }
+
     fn apply(self, params: &mut CertificateParams) {
         // rcgen takes months and days as u8; a NaiveDate's always fit.
         let at = |d: NaiveDate| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);

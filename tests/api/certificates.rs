@@ -6,22 +6,13 @@
 use std::path::Path;
 use std::process::Command;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rustls_pki_types::pem::PemObject;
 use smsp_bridge::pki::{PkiPaths, PkiSet, Validity};
 
 use crate::helpers::metric_sample;
 use crate::security::kill9::serve_logged;
 use crate::security::support::BIN;
-
-fn day(offset: i64) -> NaiveDate {
-    let today = Utc::now().date_naive();
-    if offset >= 0 {
-        today + Days::new(offset as u64)
-    } else {
-        today - Days::new(offset.unsigned_abs())
-    }
-}
 
 fn unix_midnight(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
@@ -74,10 +65,7 @@ fn not_after_of(pem: &str) -> i64 {
 #[tokio::test]
 async fn serve_exports_each_certificates_expiry_and_warns_about_one_close_to_it() {
     let dir = tempfile::tempdir().unwrap();
-    let leaves = Validity {
-        not_before: day(-355),
-        not_after: day(10),
-    };
+    let leaves = Validity::from_today(-355, 10);
     let pki = PkiSet::generate_with("Expiry Test CA", leaves).unwrap();
     let paths = pki.write_to(dir.path()).unwrap();
     let (mut child, port, log) = serve_logged(&config(dir.path(), &paths));
@@ -94,7 +82,7 @@ async fn serve_exports_each_certificates_expiry_and_warns_about_one_close_to_it(
             &format!("smsp_bridge_certificate_expiry_timestamp_seconds{{certificate=\"{key}\"}}"),
         )
     };
-    let leaf_end = unix_midnight(day(10)) as f64;
+    let leaf_end = unix_midnight(leaves.not_after) as f64;
     assert_eq!(series("smsp.client_cert"), Some(leaf_end), "{text}");
     assert_eq!(series("security.tls.cert"), Some(leaf_end), "{text}");
     let ca_end = not_after_of(&pki.ca_pem) as f64;
@@ -130,7 +118,7 @@ async fn serve_exports_each_certificates_expiry_and_warns_about_one_close_to_it(
     warned.sort();
     // Midnight ten days from today is 9 whole days and some hours away; the CAs, which keep
     // the generator's term of over a year, are not warned about.
-    let end = format!("{}T00:00:00Z", day(10));
+    let end = format!("{}T00:00:00Z", leaves.not_after);
     assert_eq!(
         warned,
         [
@@ -143,16 +131,13 @@ async fn serve_exports_each_certificates_expiry_and_warns_about_one_close_to_it(
 #[test]
 fn serve_and_check_config_refuse_an_expired_certificate_and_name_its_date() {
     let dir = tempfile::tempdir().unwrap();
-    let expired = Validity {
-        not_before: day(-400),
-        not_after: day(-3),
-    };
+    let expired = Validity::from_today(-400, -3);
     let paths = PkiSet::generate_with("Expired Test CA", expired)
         .unwrap()
         .write_to(dir.path())
         .unwrap();
     let cfg = config(dir.path(), &paths);
-    let end = format!("expired at {}T00:00:00Z", day(-3));
+    let end = format!("expired at {}T00:00:00Z", expired.not_after);
     for command in ["serve", "check-config"] {
         let out = Command::new(BIN)
             .args([command, "--config", cfg.to_str().unwrap()])
