@@ -78,42 +78,48 @@ mod tests {
     use crate::pki::{PkiSet, Validity};
     use chrono::NaiveDate;
 
-    fn midnight(y: i32, m: u32, d: u32) -> i64 {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp()
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn midnight(d: NaiveDate) -> i64 {
+        d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+    }
+
+    /// A generated set whose leaves are valid from `from` to `to`.
+    fn leaves_valid(from: NaiveDate, to: NaiveDate) -> (Validity, PkiSet) {
+        let leaves = Validity {
+            not_before: from,
+            not_after: to,
+        };
+        (
+            leaves,
+            PkiSet::generate_with("Lifetime Test CA", leaves).unwrap(),
+        )
     }
 
     #[test]
     fn reads_the_dates_a_certificate_was_issued_with() {
-        let leaves = Validity {
-            not_before: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-            not_after: NaiveDate::from_ymd_opt(2027, 2, 28).unwrap(),
-        };
-        let set = PkiSet::generate_with("Lifetime Test CA", leaves).unwrap();
+        let (_, set) = leaves_valid(date(2026, 3, 1), date(2027, 2, 28));
         assert_eq!(
             common_lifetime(&set.client_cert_pem).unwrap(),
             Lifetime {
-                not_before: midnight(2026, 3, 1),
-                not_after: midnight(2027, 2, 28),
+                not_before: midnight(date(2026, 3, 1)),
+                not_after: midnight(date(2027, 2, 28)),
             }
         );
-        assert_eq!(rfc3339(midnight(2027, 2, 28)), "2027-02-28T00:00:00Z");
+        assert_eq!(rfc3339(midnight(date(2027, 2, 28))), "2027-02-28T00:00:00Z");
     }
 
     #[test]
     fn a_chain_is_valid_only_while_all_of_it_is() {
-        let leaves = Validity {
-            not_before: NaiveDate::from_ymd_opt(2020, 6, 1).unwrap(),
-            not_after: NaiveDate::from_ymd_opt(2040, 6, 1).unwrap(),
-        };
-        let set = PkiSet::generate_with("Lifetime Test CA", leaves).unwrap();
+        let (leaves, set) = leaves_valid(date(2020, 6, 1), date(2040, 6, 1));
         let ca = common_lifetime(&set.ca_pem).unwrap();
         // The CA keeps the default term, inside the leaf's: the chain's window is the CA's.
-        assert!(ca.not_before > midnight(2020, 6, 1) && ca.not_after < midnight(2040, 6, 1));
+        assert!(
+            ca.not_before > midnight(leaves.not_before)
+                && ca.not_after < midnight(leaves.not_after)
+        );
         let chain = format!("{}{}", set.client_cert_pem, set.ca_pem);
         assert_eq!(common_lifetime(&chain).unwrap(), ca);
     }

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use rustls_pki_types::pem::PemObject;
 use smsp_bridge::pki::{PkiPaths, PkiSet, Validity};
 
+use crate::helpers::config_file::{self, toml_path};
 use crate::helpers::metric_sample;
 use crate::security::kill9::serve_logged;
 use crate::security::support::BIN;
@@ -21,38 +22,19 @@ fn unix_midnight(d: NaiveDate) -> i64 {
 /// A configuration presenting `paths`' client certificate to SMSP and its server certificate
 /// on an inbound TLS listener, with JSON logs. SMSP is not called: nothing here reads a patient.
 fn config(dir: &Path, paths: &PkiPaths) -> std::path::PathBuf {
-    let q = |p: &Path| format!("{:?}", p.display().to_string());
-    let text = format!(
+    let extra = format!(
         r#"
-listen = "127.0.0.1:0"
-workers = 1
-shutdown_grace_seconds = 1
-
-[smsp]
-url = "https://127.0.0.1:9/smsp/pds"
-client_cert = {cert}
-client_key = {key}
-ca_cert = {ca}
-
-[log]
-format = "json"
-filter = "info"
-
 [security.tls]
 listen = "127.0.0.1:0"
 cert = {server_cert}
 key = {server_key}
 client_ca = {ca}
 "#,
-        cert = q(&paths.client_cert),
-        key = q(&paths.client_key),
-        ca = q(&paths.ca),
-        server_cert = q(&paths.server_cert),
-        server_key = q(&paths.server_key),
+        server_cert = toml_path(&paths.server_cert),
+        server_key = toml_path(&paths.server_key),
+        ca = toml_path(&paths.ca),
     );
-    let path = dir.join("bridge.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    config_file::write(dir, "https://127.0.0.1:9/smsp/pds", paths, 1, &extra)
 }
 
 /// The CA's notAfter as x509-parser reads it, independently of the bridge's own reading.

@@ -1,5 +1,6 @@
 //! Test helpers: spawn the simulator and the bridge.
 pub mod app;
+pub mod config_file;
 pub mod sim;
 
 #[allow(unused_imports)]

@@ -9,27 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::support::*;
+use crate::helpers::config_file::{self, toml_path};
 use crate::helpers::sim::TestSim;
 
 pub(crate) fn config(dir: &Path, sim: &TestSim, users: &Path, audit: &Path) -> std::path::PathBuf {
-    let q = |p: &Path| format!("{:?}", p.display().to_string());
-    let text = format!(
+    let q = toml_path;
+    let extra = format!(
         r#"
-listen = "127.0.0.1:0"
-workers = 2
-shutdown_grace_seconds = 1
-
-[smsp]
-url = "{url}"
-client_cert = {cert}
-client_key = {key}
-ca_cert = {ca}
-timeout_ms = 5000
-
-[log]
-format = "json"
-filter = "info"
-
 [security]
 modes = ["basic"]
 
@@ -40,16 +26,10 @@ users_file = {users}
 dir = {audit}
 max_file_bytes = 50000
 "#,
-        url = sim.url,
-        cert = q(&sim.paths.client_cert),
-        key = q(&sim.paths.client_key),
-        ca = q(&sim.paths.ca),
         users = q(users),
         audit = q(audit),
     );
-    let path = dir.join("bridge.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    config_file::write(dir, &sim.url, &sim.paths, 2, &extra)
 }
 
 /// Starts `serve` and returns it with its port (read from its "serving" log line).
