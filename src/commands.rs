@@ -25,7 +25,8 @@ pub async fn serve(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `check-config`: every configuration and mapping problem at once, then exit.
+/// `check-config`: every configuration and mapping problem at once, then what `serve` would
+/// refuse at start-up, then exit.
 pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let settings = match config::load(config_file) {
         Ok(s) => s,
@@ -42,6 +43,14 @@ pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     if let Err(e) = Tables::load(settings.mappings_dir.as_deref()) {
         eprintln!("mapping error: {e}");
         failed = true;
+    }
+    // Then what only loading the files finds (a users file that does not parse, a JWKS file
+    // that is missing, …), once the settings themselves are sound.
+    if !failed {
+        for e in crate::startup::preflight(&settings) {
+            eprintln!("start-up error: {e}");
+            failed = true;
+        }
     }
     if failed {
         Ok(ExitCode::FAILURE)

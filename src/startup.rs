@@ -128,6 +128,23 @@ impl Application {
     }
 }
 
+/// What `Application::build` would refuse, found without binding a port, opening the audit
+/// trail or starting a task: the SMSP transport (certificate, key, CA bundle), the security
+/// side room's files and inbound TLS, and shadow mode's PDS client and rules. `check-config`
+/// runs it so that a configuration it accepts is one `serve` starts with.
+pub fn preflight(settings: &Settings) -> Vec<String> {
+    let transport = transport_config(settings)
+        .and_then(|c| LiveClient::new(c).context("cannot set up the SMSP transport"));
+    let mut failed: Vec<String> = transport
+        .err()
+        .map(|e| format!("{e:#}"))
+        .into_iter()
+        .collect();
+    failed.extend(Security::preflight(&settings.security));
+    failed.extend(crate::compare::shadow::preflight(&settings.compare));
+    failed
+}
+
 /// Reads the TLS material named in the settings (secrets come from files, never from the
 /// config text itself).
 pub fn transport_config(settings: &Settings) -> anyhow::Result<TransportConfig> {

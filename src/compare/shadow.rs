@@ -74,10 +74,7 @@ impl ShadowService {
         if shadow.queue_capacity == 0 {
             anyhow::bail!("compare.shadow.queue_capacity must be at least 1");
         }
-        let config = PdsConfig::from_settings(&settings.pds)
-            .map_err(|e| anyhow::anyhow!("shadow mode: {e:#}"))?;
-        let pds = PdsClient::new(config)?;
-        let rules = Rules::load(settings.rules.as_deref())?;
+        let (pds, rules) = client_and_rules(settings)?;
         let file = shadow
             .differences_file
             .as_deref()
@@ -124,6 +121,28 @@ impl ShadowService {
             }
         }
     }
+}
+
+/// The PDS client (its settings and private key) and the comparison rules shadow mode needs.
+fn client_and_rules(settings: &CompareSettings) -> anyhow::Result<(PdsClient, Rules)> {
+    let config = PdsConfig::from_settings(&settings.pds)
+        .map_err(|e| anyhow::anyhow!("shadow mode: {e:#}"))?;
+    let pds = PdsClient::new(config)?;
+    let rules = Rules::load(settings.rules.as_deref())?;
+    Ok((pds, rules))
+}
+
+/// What `ShadowService::start` would refuse, without starting its worker or opening the
+/// differences file (`check-config`). Nothing when shadow mode is off.
+pub fn preflight(settings: &CompareSettings) -> Vec<String> {
+    if settings.shadow.sample_rate == 0.0 {
+        return Vec::new();
+    }
+    client_and_rules(settings)
+        .err()
+        .map(|e| format!("{e:#}"))
+        .into_iter()
+        .collect()
 }
 
 /// A successful read: the Patient the bridge answered with (the core's record, or the cached

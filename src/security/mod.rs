@@ -79,21 +79,31 @@ impl Security {
             realm: settings.realm.clone(),
             public_paths: settings.public_paths.clone(),
             roles,
-            basic: settings
-                .enabled(AuthMode::Basic)
-                .then(|| BasicAuth::new(&settings.basic))
-                .transpose()?,
-            bearer: settings
-                .enabled(AuthMode::Bearer)
-                .then(|| BearerAuth::new(&settings.bearer))
-                .transpose()?,
-            certs: settings
-                .enabled(AuthMode::ClientCert)
-                .then(|| CertAuth::new(&settings.client_cert.users))
-                .transpose()?,
+            basic: basic_auth(settings)?,
+            bearer: bearer_auth(settings)?,
+            certs: cert_auth(settings)?,
             limits: RateLimits::new(&settings.rate_limit),
             audit,
         })
+    }
+
+    /// What `build` (and the inbound TLS listener) would refuse, without opening the audit
+    /// trail or binding a port: each enabled authenticator's files read and parsed, and the
+    /// listener's TLS configuration built. One message per part that fails (`check-config`).
+    pub fn preflight(settings: &SecuritySettings) -> Vec<String> {
+        let tls = || match settings.tls.listen {
+            Some(_) => client_cert::server_config(&settings.tls).map(drop),
+            None => Ok(()),
+        };
+        [
+            basic_auth(settings).map(drop),
+            bearer_auth(settings).map(drop),
+            cert_auth(settings).map(drop),
+            tls(),
+        ]
+        .into_iter()
+        .filter_map(|r| r.err().map(|e| format!("{e:#}")))
+        .collect()
     }
 
     /// Flushes the audit log (called on shutdown).
@@ -102,4 +112,20 @@ impl Security {
             a.flush().await;
         }
     }
+}
+
+fn basic_auth(settings: &SecuritySettings) -> anyhow::Result<Option<BasicAuth>> {
+    let on = settings.enabled(AuthMode::Basic);
+    on.then(|| BasicAuth::new(&settings.basic)).transpose()
+}
+
+fn bearer_auth(settings: &SecuritySettings) -> anyhow::Result<Option<BearerAuth>> {
+    let on = settings.enabled(AuthMode::Bearer);
+    on.then(|| BearerAuth::new(&settings.bearer)).transpose()
+}
+
+fn cert_auth(settings: &SecuritySettings) -> anyhow::Result<Option<CertAuth>> {
+    let on = settings.enabled(AuthMode::ClientCert);
+    on.then(|| CertAuth::new(&settings.client_cert.users))
+        .transpose()
 }

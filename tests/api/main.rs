@@ -6,6 +6,7 @@ mod helpers;
 
 mod cache;
 mod certificates;
+mod check_config;
 mod compare;
 mod fhir_errors;
 mod fhir_read;

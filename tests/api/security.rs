@@ -4,7 +4,7 @@
 
 mod audit_trail;
 mod basic;
-mod bearer;
+pub(crate) mod bearer;
 mod client_cert;
 pub(crate) mod kill9;
 mod log_scan;

@@ -34,7 +34,7 @@ fn hs256(claims: &Value, secret: &str) -> String {
 }
 
 /// A P-256 key: its PKCS#8 PEM and its public JWK.
-fn ec_key(kid: &str) -> (String, Value) {
+pub(crate) fn ec_key(kid: &str) -> (String, Value) {
     let key = rcgen::KeyPair::generate().unwrap(); // ECDSA P-256
     let raw = key.public_key_raw(); // 0x04 || X || Y
     assert_eq!(raw.len(), 65);

@@ -1,0 +1,92 @@
+//! `check-config` refuses what `serve` would refuse at start-up (README, Configuration): after
+//! the settings themselves, the files they name are loaded as `serve` loads them, so that a
+//! configuration it accepts is one the bridge starts with.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use smsp_bridge::pki::PkiSet;
+
+use crate::helpers::config_file::{self, toml_path};
+use crate::security::support::BIN;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+/// Basic and bearer authentication, each naming a file given by the caller.
+fn config(dir: &Path, users_file: &Path, jwks_file: &Path) -> std::path::PathBuf {
+    let paths = PkiSet::generate().unwrap().write_to(dir).unwrap();
+    let extra = format!(
+        r#"
+[security]
+modes = ["basic", "bearer"]
+
+[security.basic]
+users_file = {users}
+
+[security.bearer]
+issuer = "https://idp.example.test"
+audience = "smsp-bridge"
+jwks_file = {jwks}
+"#,
+        users = toml_path(users_file),
+        jwks = toml_path(jwks_file),
+    );
+    config_file::write(dir, "https://127.0.0.1:9/smsp/pds", &paths, 1, &extra)
+}
+
+#[test]
+fn check_config_loads_the_files_serve_loads_and_names_each_that_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    // A users file that is not TOML, on a line holding a hash; a JWKS file that is not there.
+    let users = dir.path().join("users.toml");
+    std::fs::write(
+        &users,
+        "[users.ops]\nhash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\" roles\n",
+    )
+    .unwrap();
+    let jwks = dir.path().join("missing-jwks.json");
+    let cfg = config(dir.path(), &users, &jwks);
+    let cfg = cfg.to_str().unwrap();
+
+    let out = run(&["check-config", "--config", cfg]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("start-up error: "))
+        .collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].contains(&format!(
+            "users file {}: TOML parse error at line 2",
+            users.display()
+        )),
+        "{stderr}"
+    );
+    assert!(errors[1].contains(&jwks.display().to_string()), "{stderr}");
+    // The users file's text, hash included, is not repeated.
+    assert!(!stderr.contains("argon2id"), "{stderr}");
+
+    // serve refuses the same configuration.
+    let served = run(&["serve", "--config", cfg]);
+    assert!(!served.status.success());
+    let served = String::from_utf8_lossy(&served.stderr);
+    assert!(served.contains("TOML parse error at line 2"), "{served}");
+
+    // With both files sound, both commands accept it.
+    std::fs::write(&users, "[users.ops]\nhash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0+4GhLdJ35n2rTTtaD7vZOx8sBVcdHbA6qYmnGR4LFo\"\nroles = [\"read\"]\n").unwrap();
+    let (_, jwk) = crate::security::bearer::ec_key("key-1");
+    std::fs::write(&jwks, serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
+    let out = run(&["check-config", "--config", cfg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
