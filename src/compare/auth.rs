@@ -62,7 +62,7 @@ struct TokenResponse {
 impl TokenSource {
     pub fn new(config: AuthConfig, http: reqwest::Client) -> anyhow::Result<Self> {
         let key = EncodingKey::from_rsa_pem(config.private_key_pem.expose_secret().as_bytes())
-            .context("the PDS private key is not an RSA private key in PEM (PKCS#1 or PKCS#8)")?;
+            .context("compare.pds.private_key: not an RSA private key in PEM (PKCS#1 or PKCS#8)")?;
         url::Url::parse(&config.token_url).context("the token URL is not a URL")?;
         Ok(Self {
             api_key: config.api_key,

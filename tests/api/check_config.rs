@@ -90,3 +90,50 @@ fn check_config_loads_the_files_serve_loads_and_names_each_that_fails() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_config_loads_shadow_modes_pds_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = PkiSet::generate().unwrap().write_to(dir.path()).unwrap();
+    let key = dir.path().join("pds-private-key.pem");
+    let extra = format!(
+        r#"
+[compare.pds]
+base_url = "https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4"
+api_key = "test-application"
+private_key = {key}
+kid = "test-1"
+
+[compare.shadow]
+sample_rate = 0.1
+"#,
+        key = toml_path(&key),
+    );
+    // A file that is there (config::check would name a missing one) but holds no key.
+    std::fs::write(&key, "not a private key\n").unwrap();
+    let cfg = config_file::write(
+        dir.path(),
+        "https://127.0.0.1:9/smsp/pds",
+        &paths,
+        1,
+        &extra,
+    );
+    let out = run(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("start-up error: compare.pds.private_key: not an RSA")),
+        "{stderr}"
+    );
+    // An RSA key, as NHS's signed-JWT authentication takes: accepted.
+    let rsa = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256);
+    std::fs::write(&key, rsa.unwrap().serialize_pem()).unwrap();
+    let out = run(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
