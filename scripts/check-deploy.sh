@@ -275,14 +275,6 @@ LOCAL_ENV=(SMSP_BRIDGE__SMSP__CLIENT_CERT="$PKI/client.pem" SMSP_BRIDGE__SMSP__C
 BIN_STATUS=ok
 if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
     BIN_STATUS="no smsp-bridge binary (cargo build, or set SMSP_BRIDGE_BIN)"
-else
-    # Transitional (remove once issue 5 has landed): a binary built before the [security]
-    # settings existed rejects security.audit.dir, so its verdict on these artefacts is moot.
-    printf '[security.audit]\ndir = "%s"\n' "$WORK/audit" >"$WORK/probe.toml"
-    if env "${LOCAL_ENV[@]}" "$BIN" check-config --config "$WORK/probe.toml" 2>&1 \
-        | grep -q "unknown field.*security"; then
-        BIN_STATUS="$BIN predates the [security] settings (issue 5): rebuild it"
-    fi
 fi
 if [ "$BIN_STATUS" = ok ]; then
     echo "using $BIN"
