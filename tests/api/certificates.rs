@@ -13,7 +13,7 @@ use smsp_bridge::pki::{PkiPaths, PkiSet, Validity};
 use crate::helpers::config_file::{self, toml_path};
 use crate::helpers::metric_sample;
 use crate::security::kill9::serve_logged;
-use crate::security::support::BIN;
+use crate::security::support::run_bin;
 
 fn unix_midnight(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
@@ -121,11 +121,7 @@ fn serve_and_check_config_refuse_an_expired_certificate_and_name_its_date() {
     let cfg = config(dir.path(), &paths);
     let end = format!("expired at {}T00:00:00Z", expired.not_after);
     for command in ["serve", "check-config"] {
-        let out = Command::new(BIN)
-            .args([command, "--config", cfg.to_str().unwrap()])
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
+        let out = run_bin(&[command, "--config", cfg.to_str().unwrap()], "");
         assert!(!out.status.success(), "{command} must refuse");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for key in ["smsp.client_cert", "security.tls.cert"] {
@@ -138,4 +134,20 @@ fn serve_and_check_config_refuse_an_expired_certificate_and_name_its_date() {
         }
         assert!(!stderr.contains("ca_cert"), "{command}: {stderr}");
     }
+}
+
+/// The start-up warning and the chart's warning alert use one threshold (README, Operations,
+/// Certificates): an operator who sees one sees the other.
+#[test]
+fn the_start_up_warning_and_the_alert_share_their_threshold() {
+    use smsp_bridge::telemetry::certificates::WARN_DAYS;
+    let rules = include_str!("../../deploy/helm/smsp-bridge/files/alerts.yaml");
+    let soon = rules
+        .split("- alert: ")
+        .find(|r| r.starts_with("SmspBridgeCertificateExpiresSoon\n"))
+        .expect("the warning alert");
+    assert!(
+        soon.contains(&format!("- time() < {WARN_DAYS} * 86400")),
+        "{soon}"
+    );
 }

@@ -3,20 +3,11 @@
 //! configuration it accepts is one the bridge starts with.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use smsp_bridge::pki::PkiSet;
 
 use crate::helpers::config_file::{self, toml_path};
-use crate::security::support::BIN;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
+use crate::security::support::run_bin;
 
 /// Basic and bearer authentication, each naming a file given by the caller.
 fn config(dir: &Path, users_file: &Path, jwks_file: &Path) -> std::path::PathBuf {
@@ -54,7 +45,7 @@ fn check_config_loads_the_files_serve_loads_and_names_each_that_fails() {
     let cfg = config(dir.path(), &users, &jwks);
     let cfg = cfg.to_str().unwrap();
 
-    let out = run(&["check-config", "--config", cfg]);
+    let out = run_bin(&["check-config", "--config", cfg], "");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let errors: Vec<&str> = stderr
@@ -74,7 +65,7 @@ fn check_config_loads_the_files_serve_loads_and_names_each_that_fails() {
     assert!(!stderr.contains("argon2id"), "{stderr}");
 
     // serve refuses the same configuration.
-    let served = run(&["serve", "--config", cfg]);
+    let served = run_bin(&["serve", "--config", cfg], "");
     assert!(!served.status.success());
     let served = String::from_utf8_lossy(&served.stderr);
     assert!(served.contains("TOML parse error at line 2"), "{served}");
@@ -83,7 +74,7 @@ fn check_config_loads_the_files_serve_loads_and_names_each_that_fails() {
     std::fs::write(&users, "[users.ops]\nhash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0+4GhLdJ35n2rTTtaD7vZOx8sBVcdHbA6qYmnGR4LFo\"\nroles = [\"read\"]\n").unwrap();
     let (_, jwk) = crate::security::bearer::ec_key("key-1");
     std::fs::write(&jwks, serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
-    let out = run(&["check-config", "--config", cfg]);
+    let out = run_bin(&["check-config", "--config", cfg], "");
     assert!(
         out.status.success(),
         "{}",
@@ -118,7 +109,7 @@ sample_rate = 0.1
         1,
         &extra,
     );
-    let out = run(&["check-config", "--config", cfg.to_str().unwrap()]);
+    let out = run_bin(&["check-config", "--config", cfg.to_str().unwrap()], "");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -130,7 +121,7 @@ sample_rate = 0.1
     // An RSA key, as NHS's signed-JWT authentication takes: accepted.
     let rsa = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256);
     std::fs::write(&key, rsa.unwrap().serialize_pem()).unwrap();
-    let out = run(&["check-config", "--config", cfg.to_str().unwrap()]);
+    let out = run_bin(&["check-config", "--config", cfg.to_str().unwrap()], "");
     assert!(
         out.status.success(),
         "{}",

@@ -13,7 +13,6 @@ use crate::helpers::config_file::{self, toml_path};
 use crate::helpers::sim::TestSim;
 
 pub(crate) fn config(dir: &Path, sim: &TestSim, users: &Path, audit: &Path) -> std::path::PathBuf {
-    let q = toml_path;
     let extra = format!(
         r#"
 [security]
@@ -26,8 +25,8 @@ users_file = {users}
 dir = {audit}
 max_file_bytes = 50000
 "#,
-        users = q(users),
-        audit = q(audit),
+        users = toml_path(users),
+        audit = toml_path(audit),
     );
     config_file::write(dir, &sim.url, &sim.paths, 2, &extra)
 }
