@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Settings;
-use crate::pki::{common_lifetime, lifetime::rfc3339, Standing};
+use crate::pki::common_lifetime;
 
 /// What the bridge does with a certificate file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,25 +106,8 @@ pub(super) fn problems(s: &Settings, now: i64) -> Vec<(&'static str, String)> {
                 ));
             }
         }
-        match lifetime.standing(now) {
-            Standing::Valid => {}
-            Standing::Expired => out.push((
-                file.key,
-                format!(
-                    "{}: expired at {} (the earliest notAfter in the chain); the TLS peer \
-                     refuses an expired certificate: renew it",
-                    file.path.display(),
-                    rfc3339(lifetime.not_after)
-                ),
-            )),
-            Standing::NotYetValid => out.push((
-                file.key,
-                format!(
-                    "{}: not valid until {} (the latest notBefore in the chain)",
-                    file.path.display(),
-                    rfc3339(lifetime.not_before)
-                ),
-            )),
+        if let Some(why) = lifetime.refusal(now) {
+            out.push((file.key, format!("{}: {why}", file.path.display())));
         }
     }
     out

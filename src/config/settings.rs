@@ -19,6 +19,9 @@ pub struct Settings {
     pub workers: usize,
     /// How long `/_status` reuses its last SMSP probe (it is open to unauthenticated probes).
     pub status_cache_ms: u64,
+    /// How often the TLS certificate and key files are checked for new contents, which are
+    /// then loaded without a restart (0 = only on SIGHUP).
+    pub tls_reload_seconds: u64,
     pub smsp: SmspSettings,
     pub log: LogSettings,
     pub cache: crate::cache::CacheSettings,
@@ -76,6 +79,7 @@ impl Default for Settings {
             shutdown_grace_seconds: 10,
             workers: 0,
             status_cache_ms: 2_000,
+            tls_reload_seconds: 60,
             smsp: SmspSettings::default(),
             log: LogSettings::default(),
             cache: Default::default(),

@@ -33,6 +33,23 @@ impl Lifetime {
         }
     }
 
+    /// Why a chain with this lifetime cannot be presented at `now`, if it cannot: a TLS peer
+    /// refuses a certificate outside its validity (RFC 5280 §4.1.2.5).
+    pub fn refusal(&self, now: i64) -> Option<String> {
+        match self.standing(now) {
+            Standing::Valid => None,
+            Standing::Expired => Some(format!(
+                "expired at {} (the earliest notAfter in the chain); the TLS peer refuses an \
+                 expired certificate: renew it",
+                rfc3339(self.not_after)
+            )),
+            Standing::NotYetValid => Some(format!(
+                "not valid until {} (the latest notBefore in the chain)",
+                rfc3339(self.not_before)
+            )),
+        }
+    }
+
     /// Whole days from `now` to `notAfter`, rounded down (negative once expired).
     pub fn days_left(&self, now: i64) -> i64 {
         (self.not_after - now).div_euclid(86_400)

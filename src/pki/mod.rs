@@ -189,12 +189,21 @@ pub fn load_private_key(pem: &str) -> anyhow::Result<PrivateKeyDer<'static>> {
 /// does when it loads a pair (comparing SubjectPublicKeyInfo). A mismatched pair otherwise
 /// surfaces only as a failed handshake, or as reqwest's bare "builder error".
 pub fn check_key_pair(cert_pem: &str, key_pem: &str) -> anyhow::Result<()> {
+    certified_key(cert_pem, key_pem).map(drop)
+}
+
+/// The chain and its private key, ready to present (rustls' `CertifiedKey`), or why not: the
+/// same checks as [`check_key_pair`].
+pub fn certified_key(
+    cert_pem: &str,
+    key_pem: &str,
+) -> anyhow::Result<rustls::sign::CertifiedKey> {
     install_crypto_provider();
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     let certs = load_certs(cert_pem)?;
     let key = load_private_key(key_pem)?;
     match rustls::sign::CertifiedKey::from_der(certs, key, &provider) {
-        Ok(_) => Ok(()),
+        Ok(pair) => Ok(pair),
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(
             anyhow!("the private key does not belong to the certificate"),
         ),

@@ -4,10 +4,9 @@
 
 use actix_web::dev::Extensions;
 use std::any::Any;
-use std::sync::Arc;
 
 use super::principal::{diagnostics, AuthFailure, Principal};
-use super::settings::{AuthMode, CertUser, TlsSettings};
+use super::settings::{AuthMode, CertUser};
 
 /// A certificate subject as a sorted list of (attribute, value) pairs, attribute names in
 /// canonical upper-case short form (`CN`, `O`, `OU`, …). Sorting makes the comparison
@@ -158,53 +157,6 @@ impl CertAuth {
             }
         }
     }
-}
-
-/// The inbound TLS listener's rustls configuration: our certificate, and client certificates
-/// from `client_ca` accepted but not required (a client may use Basic or Bearer instead).
-pub fn server_config(tls: &TlsSettings) -> anyhow::Result<rustls::ServerConfig> {
-    use anyhow::Context;
-    crate::pki::install_crypto_provider();
-    let read = |key: &str, p: &Option<std::path::PathBuf>| -> anyhow::Result<String> {
-        let p = p
-            .as_ref()
-            .with_context(|| format!("security.tls.{key} is required with security.tls.listen"))?;
-        crate::pki::read_pem_file(p).with_context(|| format!("security.tls.{key}"))
-    };
-    let cert = crate::pki::load_certs(&read("cert", &tls.cert)?)?;
-    let key = crate::pki::load_private_key(&read("key", &tls.key)?)?;
-    let builder = rustls::ServerConfig::builder();
-    let builder = match &tls.client_ca {
-        Some(_) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for ca in crate::pki::load_certs(&read("client_ca", &tls.client_ca)?)? {
-                roots.add(ca).context("security.tls.client_ca")?;
-            }
-            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
-                .allow_unauthenticated()
-                .build()
-                .context("security.tls.client_ca: client verifier")?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    builder
-        .with_single_cert(cert, key)
-        .context("security.tls: certificate and key do not match")
-}
-
-/// The inbound TLS listener (`security.tls.listen`), bound, with its configuration; `None`
-/// when not configured. Bound here so a busy port fails start-up with a clear message.
-pub fn tls_listener(
-    tls: &TlsSettings,
-) -> anyhow::Result<Option<(std::net::TcpListener, rustls::ServerConfig)>> {
-    let Some(addr) = &tls.listen else {
-        return Ok(None);
-    };
-    let config = server_config(tls)?;
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| anyhow::anyhow!("security.tls.listen: cannot listen on {addr}: {e}"))?;
-    Ok(Some((listener, config)))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod basic;
 pub mod client_cert;
 pub mod demo;
 mod guard;
+pub mod inbound_tls;
 mod jwt;
 mod principal;
 pub mod rate_limit;
@@ -92,7 +93,7 @@ impl Security {
     /// listener's TLS configuration built. One message per part that fails (`check-config`).
     pub fn preflight(settings: &SecuritySettings) -> Vec<String> {
         let tls = || match settings.tls.listen {
-            Some(_) => client_cert::server_config(&settings.tls).map(drop),
+            Some(_) => inbound_tls::server_config(&settings.tls).map(drop),
             None => Ok(()),
         };
         [

@@ -2,6 +2,7 @@
 //! `Content-Type: text/xml` and the `SOAPAction` header, pooled keep-alive connections,
 //! connect and request timeouts, a capped response body, and every failure classified.
 
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -56,7 +57,10 @@ pub enum TransportSetupError {
 
 /// The live SMSP client.
 pub struct LiveClient {
-    http: reqwest::Client,
+    /// The connection pool and the TLS-MA identity it presents. A reload (`reload_tls`)
+    /// replaces the whole client: calls already under way finish on the old pool, and new
+    /// ones connect with the new certificate (reqwest cannot change a pool's identity).
+    http: RwLock<reqwest::Client>,
     /// `config.url`, parsed once: reqwest would parse a `&str` URL again on every call.
     url: url::Url,
     config: TransportConfig,
@@ -70,45 +74,43 @@ impl LiveClient {
         if url.scheme() != "https" {
             return Err(TransportSetupError::NotHttps);
         }
-        // aws-lc-rs is the only provider in the tree; installing it explicitly keeps rustls from
-        // panicking if a second provider ever appears (rust-stack.md).
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        // reqwest reports a key that does not belong to the certificate only as "builder error".
-        let cert_text = String::from_utf8_lossy(&config.client_cert_pem);
-        let key_text =
-            String::from_utf8_lossy(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
-        crate::pki::check_key_pair(&cert_text, &key_text)
-            .map_err(|e| TransportSetupError::Identity(format!("{e:#}")))?;
-        let mut pem = config.client_cert_pem.clone();
-        if !pem.ends_with(b"\n") {
-            pem.push(b'\n');
-        }
-        pem.extend_from_slice(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
-        let identity = reqwest::Identity::from_pem(&pem)
-            .map_err(|e| TransportSetupError::Identity(e.to_string()))?;
-        let cas = reqwest::Certificate::from_pem_bundle(&config.ca_pem)
-            .map_err(|e| TransportSetupError::Ca(e.to_string()))?;
-        if cas.is_empty() {
-            return Err(TransportSetupError::Ca(
-                "no certificate in the bundle".into(),
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .tls_backend_rustls()
-            .tls_certs_only(cas)
-            .identity(identity)
-            .https_only(true)
-            // SMSP is one fixed endpoint: a 3xx means a wrong URL or a misbehaving proxy, and
-            // following it would re-send a patient query, with our client certificate, wherever
-            // the answer points. It is an HTTP error like any other (`interpret`).
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| TransportSetupError::Client(e.to_string()))?;
-        Ok(Self { http, url, config })
+        let http = http_client(&config)?;
+        Ok(Self {
+            http: RwLock::new(http),
+            url,
+            config: TransportConfig {
+                // Held by the pool; not kept twice.
+                client_key_pem: Vec::new().into(),
+                ..config
+            },
+        })
+    }
+
+    /// Presents `client_cert_pem` with `client_key_pem`, and trusts `ca_pem`, from the next
+    /// connection on. Nothing changes when the material cannot be used.
+    pub fn reload_tls(
+        &self,
+        client_cert_pem: Vec<u8>,
+        client_key_pem: secrecy::SecretSlice<u8>,
+        ca_pem: Vec<u8>,
+    ) -> Result<(), TransportSetupError> {
+        let next = TransportConfig {
+            client_cert_pem,
+            client_key_pem,
+            ca_pem,
+            ..self.config.clone()
+        };
+        let http = http_client(&next)?;
+        *self.http.write().unwrap_or_else(PoisonError::into_inner) = http;
+        Ok(())
+    }
+
+    /// The current pool (a handle: cloning a reqwest client is a reference count).
+    fn http(&self) -> reqwest::Client {
+        self.http
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn url(&self) -> &str {
@@ -123,7 +125,7 @@ impl LiveClient {
     ) -> Result<SmspReply, SmspError> {
         let exchange = async {
             let response = self
-                .http
+                .http()
                 .post(self.url.clone())
                 .header(
                     CONTENT_TYPE,
@@ -157,7 +159,7 @@ impl SmspClient for LiveClient {
         Box::pin(async move {
             // Any HTTP answer proves TCP, the TLS-MA handshake and the server are up; a GET
             // carries no patient data and is not a SOAP call SMSP would audit.
-            let fut = self.http.get(self.url.clone()).send();
+            let fut = self.http().get(self.url.clone()).send();
             match tokio::time::timeout(self.config.connect_timeout * 2, fut).await {
                 Ok(Ok(res)) => Ok(res.status().as_u16()),
                 Ok(Err(e)) => Err(classify(e)),
@@ -192,6 +194,48 @@ impl SmspClient for LiveClient {
             }
         })
     }
+}
+
+/// A reqwest client presenting `config`'s certificate and trusting only its CA bundle.
+fn http_client(config: &TransportConfig) -> Result<reqwest::Client, TransportSetupError> {
+    // aws-lc-rs is the only provider in the tree; installing it explicitly keeps rustls from
+    // panicking if a second provider ever appears (rust-stack.md).
+    crate::pki::install_crypto_provider();
+    // reqwest reports a key that does not belong to the certificate only as "builder error".
+    let cert_text = String::from_utf8_lossy(&config.client_cert_pem);
+    let key_text =
+        String::from_utf8_lossy(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
+    crate::pki::check_key_pair(&cert_text, &key_text)
+        .map_err(|e| TransportSetupError::Identity(format!("{e:#}")))?;
+    let mut pem = config.client_cert_pem.clone();
+    if !pem.ends_with(b"\n") {
+        pem.push(b'\n');
+    }
+    pem.extend_from_slice(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
+    let identity =
+        reqwest::Identity::from_pem(&pem).map_err(|e| TransportSetupError::Identity(e.to_string()))?;
+    let cas = reqwest::Certificate::from_pem_bundle(&config.ca_pem)
+        .map_err(|e| TransportSetupError::Ca(e.to_string()))?;
+    if cas.is_empty() {
+        return Err(TransportSetupError::Ca(
+            "no certificate in the bundle".into(),
+        ));
+    }
+    reqwest::Client::builder()
+        .tls_backend_rustls()
+        .tls_certs_only(cas)
+        .identity(identity)
+        .https_only(true)
+        // SMSP is one fixed endpoint: a 3xx means a wrong URL or a misbehaving proxy, and
+        // following it would re-send a patient query, with our client certificate, wherever
+        // the answer points. It is an HTTP error like any other (`interpret`).
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .pool_idle_timeout(config.pool_idle_timeout)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| TransportSetupError::Client(e.to_string()))
 }
 
 fn is_xml_content_type(value: &str) -> bool {

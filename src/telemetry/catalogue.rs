@@ -84,10 +84,15 @@ pub const FAMILIES: &[Family] = &[
         "Retries not made because the retry budget was spent.", ONE),
     family("smsp_bridge_smsp_deadline_exceeded_total", Counter,
         "Requests whose SMSP work outlasted resilience.request_budget_ms.", ONE),
-    // TLS material (telemetry::certificates).
+    // TLS material (telemetry::certificates, startup::reload).
     family("smsp_bridge_certificate_expiry_timestamp_seconds", Gauge,
         "When each configured certificate file stops being valid (its earliest notAfter), as a Unix time, by configuration key.",
         NONE),
+    family("smsp_bridge_tls_reload_pending", Gauge,
+        "1 while a unit of TLS material (smsp, inbound, inbound_client_ca) has new files that cannot be loaded; the material in use stays.",
+        &[&[("material", "smsp")], &[("material", "inbound")], &[("material", "inbound_client_ca")]]),
+    family("smsp_bridge_tls_reloads_total", Counter,
+        "TLS material reloaded from changed files, or refused, by material and result.", NONE),
     // Cache (cache::stats).
     family("smsp_bridge_cache_hits_total", Counter,
         "Reads and searches answered from the cache.", ONE),

@@ -15,23 +15,29 @@ pub const WARN_DAYS: i64 = 30;
 /// cannot be read or parsed is skipped here: `config::check` reports it, and loading it fails.
 pub fn record(files: &[CertificateFile<'_>], now: i64) {
     for file in files {
-        let Ok(lifetime) = crate::pki::read_pem_file(file.path).and_then(|p| common_lifetime(&p))
-        else {
-            continue;
-        };
-        metrics::gauge!(
-            "smsp_bridge_certificate_expiry_timestamp_seconds",
-            "certificate" => file.key
-        )
-        .set(lifetime.not_after as f64);
-        let days_left = lifetime.days_left(now);
-        if days_left < WARN_DAYS {
-            tracing::warn!(
-                certificate = file.key,
-                not_after = %rfc3339(lifetime.not_after),
-                days_left,
-                "certificate expires soon: renew it and restart the bridge"
-            );
+        if let Ok(pem) = crate::pki::read_pem_file(file.path) {
+            record_pem(file.key, &pem, now);
         }
+    }
+}
+
+/// [`record`] for one file's contents, under its configuration key (also after a reload).
+pub fn record_pem(key: &'static str, pem: &str, now: i64) {
+    let Ok(lifetime) = common_lifetime(pem) else {
+        return;
+    };
+    metrics::gauge!(
+        "smsp_bridge_certificate_expiry_timestamp_seconds",
+        "certificate" => key
+    )
+    .set(lifetime.not_after as f64);
+    let days_left = lifetime.days_left(now);
+    if days_left < WARN_DAYS {
+        tracing::warn!(
+            certificate = key,
+            not_after = %rfc3339(lifetime.not_after),
+            days_left,
+            "certificate expires soon: renew it (the bridge loads the new files without a restart)"
+        );
     }
 }

@@ -1,5 +1,8 @@
 //! `Application::build`: everything `serve`, the demo and the tests share to start the bridge.
 
+mod reload;
+pub use reload::Reloader;
+
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -24,6 +27,9 @@ pub struct Application {
     tls_port: Option<u16>,
     server: Server,
     security: web::Data<Security>,
+    /// Replaces TLS material while serving (`reload`); started by `run_until_stopped`.
+    reloader: Reloader,
+    reload_every: Duration,
 }
 
 impl Application {
@@ -31,9 +37,14 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let tables = Tables::load(settings.mappings_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("mapping tables: {e}"))?;
-        let client = LiveClient::new(transport_config(&settings)?)
-            .context("cannot set up the SMSP transport")?;
-        Self::build_with(settings, Arc::new(client), tables)
+        // Fingerprinted before anything is loaded (see `Reloader::new`).
+        let mut reloader = Reloader::new(&settings);
+        let client = Arc::new(
+            LiveClient::new(transport_config(&settings)?)
+                .context("cannot set up the SMSP transport")?,
+        );
+        reloader.smsp(client.clone());
+        Self::assemble(settings, client, tables, reloader)
     }
 
     /// Builds the bridge with any SMSP client (the simulator's in-process one, for instance).
@@ -41,6 +52,16 @@ impl Application {
         settings: Settings,
         smsp: Arc<dyn SmspClient>,
         tables: Tables,
+    ) -> anyhow::Result<Self> {
+        let reloader = Reloader::new(&settings);
+        Self::assemble(settings, smsp, tables, reloader)
+    }
+
+    fn assemble(
+        settings: Settings,
+        smsp: Arc<dyn SmspClient>,
+        tables: Tables,
+        mut reloader: Reloader,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -64,9 +85,9 @@ impl Application {
         let shadowed = crate::compare::wrap_shadow(cache.service.clone(), &settings.compare)?;
         let service: web::Data<dyn PatientService> = web::Data::from(shadowed);
         let security = web::Data::new(Security::build(&settings.security)?);
-        let tls = crate::security::client_cert::tls_listener(&settings.security.tls)?;
+        let tls = crate::security::inbound_tls::tls_listener(&settings.security.tls)?;
         let tls_port = match &tls {
-            Some((l, _)) => Some(l.local_addr()?.port()),
+            Some(t) => Some(t.listener.local_addr()?.port()),
             None => None,
         };
         let security_for_app = security.clone();
@@ -93,8 +114,9 @@ impl Application {
         // Before the listeners: actix captures it per listener. Records client certificates.
         .on_connect(crate::security::client_cert::on_connect)
         .listen(listener)?;
-        if let Some((tls_listener, tls_config)) = tls {
-            server = server.listen_rustls_0_23(tls_listener, tls_config)?;
+        if let Some(tls) = tls {
+            reloader.inbound(tls.identity);
+            server = server.listen_rustls_0_23(tls.listener, tls.config)?;
         }
         if settings.workers > 0 {
             server = server.workers(settings.workers);
@@ -104,6 +126,8 @@ impl Application {
             tls_port,
             server: server.run(),
             security,
+            reloader,
+            reload_every: Duration::from_secs(settings.tls_reload_seconds),
         })
     }
 
@@ -122,7 +146,9 @@ impl Application {
     /// Runs until stopped (SIGTERM/SIGINT or the handle): actix stops accepting, lets
     /// in-flight requests finish within `shutdown_grace_seconds`, then the audit log is flushed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let reloads = self.reloader.spawn(self.reload_every);
         let result = self.server.await;
+        reloads.abort();
         self.security.flush().await;
         result
     }

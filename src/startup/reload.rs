@@ -1,0 +1,304 @@
+//! Replacing TLS material while serving (README, Operations, "Certificates"). Endpoint
+//! certificates for SMSP are issued for a fixed term (SMSP SPEC §2.2), and Kubernetes rewrites a
+//! mounted Secret's files in place when it is renewed: the bridge checks its certificate files
+//! every `tls_reload_seconds` and on `SIGHUP`, and loads what changed without a restart.
+//!
+//! What can be replaced, each as one unit (a certificate and its key change together):
+//! - `smsp`: `smsp.client_cert`, `smsp.client_key` and `smsp.ca_cert`, for new connections to
+//!   SMSP (`LiveClient::reload_tls`);
+//! - `inbound`: `security.tls.cert` and `security.tls.key`, for new handshakes on the inbound
+//!   listener (`ServerIdentity::replace`);
+//! - `inbound_client_ca`: `security.tls.client_ca` is watched but needs a restart (rustls' client
+//!   verifier is fixed when the listener starts), and says so.
+//!
+//! New material is checked as at start-up (the chain valid now, the key its own) and refused
+//! otherwise: the material in use stays, the refusal is logged once per distinct content, and
+//! `smsp_bridge_tls_reload_pending{material}` is 1 until the files can be loaded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::security::inbound_tls::ServerIdentity;
+use crate::smsp::transport::LiveClient;
+
+/// Where new material goes.
+enum Apply {
+    Smsp(Arc<LiveClient>),
+    Inbound(Arc<ServerIdentity>),
+    /// Watched only: a change needs a restart.
+    RestartNeeded,
+}
+
+/// One unit of material: its files (configuration key and path) in a fixed order.
+struct Target {
+    material: &'static str,
+    files: Vec<(&'static str, PathBuf)>,
+    /// What the files held when the material in use was read.
+    loaded: [u8; 32],
+    /// The last refusal (content and reason), so that it is logged and counted once.
+    refused: Option<([u8; 32], String)>,
+    apply: Option<Apply>,
+}
+
+/// The files as read now: each one's bytes or why it could not be read.
+type Contents = Vec<Result<Vec<u8>, String>>;
+
+/// The configured TLS material, fingerprinted when the bridge first read it.
+pub struct Reloader {
+    targets: Vec<Target>,
+}
+
+impl Reloader {
+    /// Fingerprints every file now: call it **before** the material is loaded, so that a file
+    /// replaced in between is seen as changed at the first check.
+    pub fn new(settings: &Settings) -> Self {
+        let (smsp, tls) = (&settings.smsp, &settings.security.tls);
+        let mut targets = vec![target(
+            "smsp",
+            &[
+                ("smsp.client_cert", &smsp.client_cert),
+                ("smsp.client_key", &smsp.client_key),
+                ("smsp.ca_cert", &smsp.ca_cert),
+            ],
+        )];
+        if tls.listen.is_some() {
+            targets.push(target(
+                "inbound",
+                &[("security.tls.cert", &tls.cert), ("security.tls.key", &tls.key)],
+            ));
+            targets.push(target(
+                "inbound_client_ca",
+                &[("security.tls.client_ca", &tls.client_ca)],
+            ));
+        }
+        let mut reloader = Self {
+            targets: targets.into_iter().flatten().collect(),
+        };
+        reloader.attach("inbound_client_ca", Apply::RestartNeeded);
+        reloader
+    }
+
+    /// Reloads the SMSP transport's certificate, key and CA bundle.
+    pub fn smsp(&mut self, client: Arc<LiveClient>) {
+        self.attach("smsp", Apply::Smsp(client));
+    }
+
+    /// Reloads the inbound listener's certificate and key.
+    pub fn inbound(&mut self, identity: Arc<ServerIdentity>) {
+        self.attach("inbound", Apply::Inbound(identity));
+    }
+
+    fn attach(&mut self, material: &str, apply: Apply) {
+        if let Some(t) = self.targets.iter_mut().find(|t| t.material == material) {
+            t.apply = Some(apply);
+        }
+    }
+
+    /// Checks every file every `every` (never when zero) and on `SIGHUP`, until the task is
+    /// aborted. Targets with nowhere to go (an in-process SMSP client) are dropped.
+    pub fn spawn(mut self, every: Duration) -> tokio::task::JoinHandle<()> {
+        self.targets.retain(|t| t.apply.is_some());
+        tokio::spawn(async move {
+            let mut hangup = hangups();
+            let mut tick = (!every.is_zero()).then(|| {
+                let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            });
+            loop {
+                tokio::select! {
+                    _ = async { tick.as_mut().unwrap().tick().await }, if tick.is_some() => {}
+                    Some(()) = async { hangup.as_mut()?.recv().await }, if hangup.is_some() => {
+                        tracing::info!("SIGHUP: checking TLS certificate files");
+                    }
+                    else => return,
+                }
+                self.check(chrono::Utc::now().timestamp());
+            }
+        })
+    }
+
+    /// Loads whatever changed since it was last loaded; returns how many units were replaced.
+    pub fn check(&mut self, now: i64) -> usize {
+        let mut applied = 0;
+        for t in &mut self.targets {
+            let contents: Contents = t
+                .files
+                .iter()
+                .map(|(key, path)| read(key, path))
+                .collect();
+            let print = fingerprint(&contents);
+            if print == t.loaded {
+                if t.refused.take().is_some() {
+                    tracing::info!(material = t.material, "TLS files are back to those in use");
+                }
+                pending(t.material, false);
+                continue;
+            }
+            let Some(apply) = &t.apply else { continue };
+            match load(apply, &t.files, &contents, now) {
+                Ok(()) => {
+                    t.loaded = print;
+                    t.refused = None;
+                    applied += 1;
+                    pending(t.material, false);
+                    outcome(t.material, "applied");
+                    tracing::info!(material = t.material, "TLS material reloaded");
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    pending(t.material, true);
+                    if t.refused.as_ref() != Some(&(print, reason.clone())) {
+                        outcome(t.material, "refused");
+                        tracing::error!(
+                            material = t.material,
+                            reason = %reason,
+                            "TLS files changed but cannot be loaded: the material in use stays"
+                        );
+                        t.refused = Some((print, reason));
+                    }
+                }
+            }
+        }
+        applied
+    }
+}
+
+fn target(material: &'static str, files: &[(&'static str, &Option<PathBuf>)]) -> Option<Target> {
+    let files: Vec<(&'static str, PathBuf)> = files
+        .iter()
+        .map(|&(key, path)| Some((key, path.clone()?)))
+        .collect::<Option<_>>()?;
+    let contents: Contents = files.iter().map(|(k, p)| read(k, p)).collect();
+    Some(Target {
+        material,
+        loaded: fingerprint(&contents),
+        files,
+        refused: None,
+        apply: None,
+    })
+}
+
+/// A file's bytes; the error names the key only (paths and contents stay out of the log).
+fn read(key: &str, path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{key}: cannot read the file: {}", e.kind()))
+}
+
+fn fingerprint(contents: &Contents) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for c in contents {
+        match c {
+            Ok(bytes) => {
+                h.update([1]);
+                h.update((bytes.len() as u64).to_be_bytes());
+                h.update(bytes);
+            }
+            Err(why) => {
+                h.update([0]);
+                h.update(why.as_bytes());
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+/// Checks the files' contents as start-up would and hands them over.
+fn load(
+    apply: &Apply,
+    files: &[(&'static str, PathBuf)],
+    contents: &Contents,
+    now: i64,
+) -> anyhow::Result<()> {
+    let text = |i: usize| -> anyhow::Result<String> {
+        let bytes = contents[i].clone().map_err(|e| anyhow!(e))?;
+        String::from_utf8(bytes).map_err(|_| anyhow!("{}: not PEM text", files[i].0))
+    };
+    let presented = |cert: &str| -> anyhow::Result<()> {
+        let lifetime = crate::pki::common_lifetime(cert).context(files[0].0)?;
+        match lifetime.refusal(now) {
+            Some(why) => Err(anyhow!("{}: {why}", files[0].0)),
+            None => Ok(()),
+        }
+    };
+    match apply {
+        Apply::Smsp(client) => {
+            let (cert, key, ca) = (text(0)?, text(1)?, text(2)?);
+            presented(&cert)?;
+            crate::pki::common_lifetime(&ca).context(files[2].0)?;
+            client
+                .reload_tls(cert.into_bytes(), key.into_bytes().into(), ca.into_bytes())
+                .map_err(|e| anyhow!("{}: {e}", files[1].0))?;
+            record_expiry(files, contents, now);
+        }
+        Apply::Inbound(identity) => {
+            let (cert, key) = (text(0)?, text(1)?);
+            presented(&cert)?;
+            let pair = crate::pki::certified_key(&cert, &key).context(files[1].0)?;
+            identity.replace(pair);
+            record_expiry(files, contents, now);
+        }
+        Apply::RestartNeeded => {
+            return Err(anyhow!(
+                "{}: the inbound listener keeps the client CAs it started with: restart the \
+                 bridge to use the new file",
+                files[0].0
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// The expiry gauge and warning for the certificate files just loaded.
+fn record_expiry(files: &[(&'static str, PathBuf)], contents: &Contents, now: i64) {
+    for ((key, _), content) in files.iter().zip(contents) {
+        if key.ends_with("_key") {
+            continue;
+        }
+        if let Ok(pem) = content.as_deref().map(String::from_utf8_lossy) {
+            crate::telemetry::certificates::record_pem(key, &pem, now);
+        }
+    }
+}
+
+fn pending(material: &'static str, yes: bool) {
+    metrics::gauge!("smsp_bridge_tls_reload_pending", "material" => material)
+        .set(if yes { 1.0 } else { 0.0 });
+}
+
+fn outcome(material: &'static str, result: &'static str) {
+    metrics::counter!(
+        "smsp_bridge_tls_reloads_total",
+        "material" => material,
+        "result" => result
+    )
+    .increment(1);
+}
+
+/// `SIGHUP`, where there are signals and one can be registered.
+#[cfg(unix)]
+fn hangups() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::hangup())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGHUP: reloads by interval only"))
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn hangups() -> Option<NoSignal> {
+    None
+}
+
+#[cfg(not(unix))]
+struct NoSignal;
+
+#[cfg(not(unix))]
+impl NoSignal {
+    async fn recv(&mut self) -> Option<()> {
+        None
+    }
+}
