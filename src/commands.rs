@@ -20,7 +20,12 @@ pub async fn serve(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let app = Application::build(settings.clone()).await?;
-    tracing::info!(listen = %settings.listen, port = app.port(), "smsp-bridge serving");
+    tracing::info!(
+        listen = %settings.listen,
+        port = app.port(),
+        tls_port = app.tls_port(),
+        "smsp-bridge serving"
+    );
     app.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -625,6 +625,8 @@ def cmd_manifests(render: Path, name: str) -> int:
             vm = mounts.get(d)
             vol = volumes.get(vm["name"], {}) if vm else {}
             p.check("secret" in vol, f"smsp.{key} = {path!r} is not in a Secret mount")
+            # The kubelet never updates a subPath mount: renewed files would not be reloaded.
+            p.check(not (vm or {}).get("subPath"), f"smsp.{key}: a subPath mount never sees the renewed Secret")
             if "secret" in vol:
                 items = [i["path"] for i in vol["secret"].get("items", [])]
                 p.check(not items or f in items, f"smsp.{key}: {f} is not an item of the Secret volume")

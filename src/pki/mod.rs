@@ -194,10 +194,7 @@ pub fn check_key_pair(cert_pem: &str, key_pem: &str) -> anyhow::Result<()> {
 
 /// The chain and its private key, ready to present (rustls' `CertifiedKey`), or why not: the
 /// same checks as [`check_key_pair`].
-pub fn certified_key(
-    cert_pem: &str,
-    key_pem: &str,
-) -> anyhow::Result<rustls::sign::CertifiedKey> {
+pub fn certified_key(cert_pem: &str, key_pem: &str) -> anyhow::Result<rustls::sign::CertifiedKey> {
     install_crypto_provider();
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     let certs = load_certs(cert_pem)?;

@@ -28,8 +28,11 @@ impl ServerIdentity {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(pair);
     }
 
-    fn current(&self) -> Arc<CertifiedKey> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+    pub(crate) fn current(&self) -> Arc<CertifiedKey> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

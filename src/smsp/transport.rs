@@ -212,8 +212,8 @@ fn http_client(config: &TransportConfig) -> Result<reqwest::Client, TransportSet
         pem.push(b'\n');
     }
     pem.extend_from_slice(secrecy::ExposeSecret::expose_secret(&config.client_key_pem));
-    let identity =
-        reqwest::Identity::from_pem(&pem).map_err(|e| TransportSetupError::Identity(e.to_string()))?;
+    let identity = reqwest::Identity::from_pem(&pem)
+        .map_err(|e| TransportSetupError::Identity(e.to_string()))?;
     let cas = reqwest::Certificate::from_pem_bundle(&config.ca_pem)
         .map_err(|e| TransportSetupError::Ca(e.to_string()))?;
     if cas.is_empty() {

@@ -1,7 +1,7 @@
 //! `Application::build`: everything `serve`, the demo and the tests share to start the bridge.
 
 mod reload;
-pub use reload::Reloader;
+use reload::Reloader;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;

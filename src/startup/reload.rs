@@ -69,7 +69,10 @@ impl Reloader {
         if tls.listen.is_some() {
             targets.push(target(
                 "inbound",
-                &[("security.tls.cert", &tls.cert), ("security.tls.key", &tls.key)],
+                &[
+                    ("security.tls.cert", &tls.cert),
+                    ("security.tls.key", &tls.key),
+                ],
             ));
             targets.push(target(
                 "inbound_client_ca",
@@ -127,11 +130,7 @@ impl Reloader {
     pub fn check(&mut self, now: i64) -> usize {
         let mut applied = 0;
         for t in &mut self.targets {
-            let contents: Contents = t
-                .files
-                .iter()
-                .map(|(key, path)| read(key, path))
-                .collect();
+            let contents: Contents = t.files.iter().map(|(key, path)| read(key, path)).collect();
             let print = fingerprint(&contents);
             if print == t.loaded {
                 if t.refused.take().is_some() {
@@ -266,8 +265,11 @@ fn record_expiry(files: &[(&'static str, PathBuf)], contents: &Contents, now: i6
 }
 
 fn pending(material: &'static str, yes: bool) {
-    metrics::gauge!("smsp_bridge_tls_reload_pending", "material" => material)
-        .set(if yes { 1.0 } else { 0.0 });
+    metrics::gauge!("smsp_bridge_tls_reload_pending", "material" => material).set(if yes {
+        1.0
+    } else {
+        0.0
+    });
 }
 
 fn outcome(material: &'static str, result: &'static str) {
@@ -284,7 +286,9 @@ fn outcome(material: &'static str, result: &'static str) {
 fn hangups() -> Option<tokio::signal::unix::Signal> {
     use tokio::signal::unix::{signal, SignalKind};
     signal(SignalKind::hangup())
-        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGHUP: reloads by interval only"))
+        .map_err(
+            |e| tracing::warn!(error = %e, "cannot listen for SIGHUP: reloads by interval only"),
+        )
         .ok()
 }
 
@@ -300,5 +304,78 @@ struct NoSignal;
 impl NoSignal {
     async fn recv(&mut self) -> Option<()> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{PkiSet, Validity};
+
+    /// An inbound listener's reloader over `dir`'s files, and the identity it replaces.
+    fn inbound(dir: &Path) -> (Reloader, Arc<ServerIdentity>, Settings) {
+        let paths = PkiSet::generate().unwrap().write_to(dir).unwrap();
+        let mut s = Settings::default();
+        s.security.tls.listen = Some("127.0.0.1:0".into());
+        s.security.tls.cert = Some(paths.server_cert);
+        s.security.tls.key = Some(paths.server_key);
+        let mut reloader = Reloader::new(&s);
+        let (_, identity) = crate::security::inbound_tls::server_config(&s.security.tls).unwrap();
+        reloader.inbound(identity.clone());
+        (reloader, identity, s)
+    }
+
+    fn presented(identity: &ServerIdentity) -> Vec<u8> {
+        identity.current().cert[0].as_ref().to_vec()
+    }
+
+    #[test]
+    fn a_file_gone_mid_rotation_is_refused_by_key_and_its_return_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut reloader, identity, s) = inbound(dir.path());
+        let before = presented(&identity);
+        assert_eq!(reloader.check(0), 0, "nothing changed");
+
+        let key = s.security.tls.key.clone().unwrap();
+        let saved = std::fs::read(&key).unwrap();
+        std::fs::remove_file(&key).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(reloader.check(now), 0);
+        let refused = &reloader.targets[0].refused.as_ref().unwrap().1;
+        assert_eq!(
+            refused,
+            "security.tls.key: cannot read the file: entity not found"
+        );
+        assert_eq!(presented(&identity), before);
+
+        std::fs::write(&key, saved).unwrap();
+        assert_eq!(
+            reloader.check(now),
+            0,
+            "the files in use are not loaded again"
+        );
+        assert!(reloader.targets[0].refused.is_none());
+        assert_eq!(presented(&identity), before);
+    }
+
+    #[test]
+    fn a_renewed_pair_is_presented_and_one_not_yet_valid_waits_for_its_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut reloader, identity, s) = inbound(dir.path());
+        let soon = Validity::from_today(2, 300);
+        let next = PkiSet::generate_with("Renewal CA", soon).unwrap();
+        std::fs::write(s.security.tls.cert.as_ref().unwrap(), &next.server_cert_pem).unwrap();
+        std::fs::write(s.security.tls.key.as_ref().unwrap(), &next.server_key_pem).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(
+            reloader.check(now),
+            0,
+            "not valid until the day after tomorrow"
+        );
+        // The same files are tried again at each check, and loaded once their date has come.
+        let valid_from = soon.not_before.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert_eq!(reloader.check(valid_from.timestamp()), 1);
+        let expected = crate::pki::load_certs(&next.server_cert_pem).unwrap();
+        assert_eq!(presented(&identity), expected[0].as_ref());
     }
 }

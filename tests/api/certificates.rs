@@ -83,7 +83,8 @@ async fn serve_exports_each_certificates_expiry_and_warns_about_one_close_to_it(
         .iter()
         .filter_map(|l| serde_json::from_str(l).ok())
         .filter(|v: &serde_json::Value| {
-            v["message"] == "certificate expires soon: renew it and restart the bridge"
+            v["message"]
+                == "certificate expires soon: renew it (the bridge loads the new files without a restart)"
         })
         .collect();
     let mut warned: Vec<(&str, &str, i64)> = lines

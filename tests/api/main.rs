@@ -17,4 +17,5 @@ mod resilience;
 mod security;
 mod simulator;
 mod smsp_messages;
+mod tls_reload;
 mod transport;

@@ -40,6 +40,18 @@ pub(crate) fn serve(config: &Path) -> (Child, u16) {
 /// `serve`, also handing back everything the process writes to stdout (its log), available
 /// once stdout closes — when the process has exited.
 pub(crate) fn serve_logged(config: &Path) -> (Child, u16, std::thread::JoinHandle<Vec<String>>) {
+    let (child, serving, log) = serve_logged_line(config);
+    (child, serving["port"].as_u64().unwrap() as u16, log)
+}
+
+/// [`serve_logged`], with the whole "smsp-bridge serving" log line (`port`, `tls_port`).
+pub(crate) fn serve_logged_line(
+    config: &Path,
+) -> (
+    Child,
+    serde_json::Value,
+    std::thread::JoinHandle<Vec<String>>,
+) {
     let mut child = Command::new(BIN)
         .args(["serve", "--config", config.to_str().unwrap()])
         .env_remove("RUST_LOG")
@@ -53,17 +65,16 @@ pub(crate) fn serve_logged(config: &Path) -> (Child, u16, std::thread::JoinHandl
         let mut lines = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains("smsp-bridge serving") {
-                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-                let _ = tx.send(v["port"].as_u64().unwrap() as u16);
+                let _ = tx.send(serde_json::from_str(&line).unwrap());
             }
             lines.push(line);
         }
         lines
     });
-    let port = rx
+    let serving = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("serve reports its port");
-    (child, port, log)
+    (child, serving, log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
