@@ -231,7 +231,14 @@ fn load(
             crate::pki::common_lifetime(&ca).context(files[2].0)?;
             client
                 .reload_tls(cert.into_bytes(), key.into_bytes().into(), ca.into_bytes())
-                .map_err(|e| anyhow!("{}: {e}", files[1].0))?;
+                .map_err(|e| {
+                    // The CA bundle's own failures under its key; the rest are the pair's.
+                    let key = match e {
+                        crate::smsp::transport::TransportSetupError::Ca(_) => files[2].0,
+                        _ => files[1].0,
+                    };
+                    anyhow!("{key}: {e}")
+                })?;
             record_expiry(files, contents, now);
         }
         Apply::Inbound(identity) => {
