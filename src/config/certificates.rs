@@ -26,6 +26,9 @@ pub struct CertificateFile<'a> {
     pub role: Role,
     /// For a presented chain, its private key file (key and path) when configured.
     pub private_key: Option<(&'static str, &'a Path)>,
+    /// The unit it is reloaded with while serving (`startup::reload`): `smsp`, `inbound` or
+    /// `inbound_client_ca`; also the `material` label of the reload metrics.
+    pub material: &'static str,
 }
 
 impl Settings {
@@ -39,8 +42,9 @@ impl Settings {
                 &smsp.client_cert,
                 Role::Presented,
                 Some(("smsp.client_key", &smsp.client_key)),
+                "smsp",
             ),
-            file("smsp.ca_cert", &smsp.ca_cert, Role::Trusted, None),
+            file("smsp.ca_cert", &smsp.ca_cert, Role::Trusted, None, "smsp"),
         ];
         if tls.listen.is_some() {
             files.push(file(
@@ -48,12 +52,14 @@ impl Settings {
                 &tls.cert,
                 Role::Presented,
                 Some(("security.tls.key", &tls.key)),
+                "inbound",
             ));
             files.push(file(
                 "security.tls.client_ca",
                 &tls.client_ca,
                 Role::Trusted,
                 None,
+                "inbound_client_ca",
             ));
         }
         files.into_iter().flatten().collect()
@@ -66,12 +72,14 @@ fn file<'a>(
     path: &'a Option<PathBuf>,
     role: Role,
     private_key: Option<(&'static str, &'a Option<PathBuf>)>,
+    material: &'static str,
 ) -> Option<CertificateFile<'a>> {
     Some(CertificateFile {
         key,
         path: path.as_deref()?,
         role,
         private_key: private_key.and_then(|(k, p)| Some((k, p.as_deref()?))),
+        material,
     })
 }
 

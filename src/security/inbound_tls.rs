@@ -43,7 +43,7 @@ impl ResolvesServerCert for ServerIdentity {
 }
 
 /// The listener's certificate and key, read from the files `tls` names and paired.
-pub fn identity(tls: &TlsSettings) -> anyhow::Result<CertifiedKey> {
+fn identity(tls: &TlsSettings) -> anyhow::Result<CertifiedKey> {
     let cert = read("cert", &tls.cert)?;
     let key = read("key", &tls.key)?;
     crate::pki::certified_key(&cert, &key).context("security.tls.key")

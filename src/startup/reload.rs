@@ -34,10 +34,19 @@ enum Apply {
     RestartNeeded,
 }
 
-/// One unit of material: its files (configuration key and path) in a fixed order.
+/// A watched file: its configuration key, its path, and whether it holds certificates (the
+/// expiry gauge) rather than a private key.
+struct Watched {
+    key: &'static str,
+    path: PathBuf,
+    certificates: bool,
+}
+
+/// One unit of material (`CertificateFile::material`): its files in the configuration's order,
+/// each certificate file followed by its private key's.
 struct Target {
     material: &'static str,
-    files: Vec<(&'static str, PathBuf)>,
+    files: Vec<Watched>,
     /// What the files held when the material in use was read.
     loaded: [u8; 32],
     /// The last refusal (content and reason), so that it is logged and counted once.
@@ -57,31 +66,38 @@ impl Reloader {
     /// Fingerprints every file now: call it **before** the material is loaded, so that a file
     /// replaced in between is seen as changed at the first check.
     pub fn new(settings: &Settings) -> Self {
-        let (smsp, tls) = (&settings.smsp, &settings.security.tls);
-        let mut targets = vec![target(
-            "smsp",
-            &[
-                ("smsp.client_cert", &smsp.client_cert),
-                ("smsp.client_key", &smsp.client_key),
-                ("smsp.ca_cert", &smsp.ca_cert),
-            ],
-        )];
-        if tls.listen.is_some() {
-            targets.push(target(
-                "inbound",
-                &[
-                    ("security.tls.cert", &tls.cert),
-                    ("security.tls.key", &tls.key),
-                ],
-            ));
-            targets.push(target(
-                "inbound_client_ca",
-                &[("security.tls.client_ca", &tls.client_ca)],
-            ));
+        let mut targets: Vec<Target> = Vec::new();
+        for f in settings.certificate_files() {
+            let t = match targets.iter().position(|t| t.material == f.material) {
+                Some(i) => &mut targets[i],
+                None => {
+                    targets.push(Target {
+                        material: f.material,
+                        files: Vec::new(),
+                        loaded: [0; 32],
+                        refused: None,
+                        apply: None,
+                    });
+                    targets.last_mut().expect("just pushed")
+                }
+            };
+            t.files.push(Watched {
+                key: f.key,
+                path: f.path.to_owned(),
+                certificates: true,
+            });
+            if let Some((key, path)) = f.private_key {
+                t.files.push(Watched {
+                    key,
+                    path: path.to_owned(),
+                    certificates: false,
+                });
+            }
         }
-        let mut reloader = Self {
-            targets: targets.into_iter().flatten().collect(),
-        };
+        for t in &mut targets {
+            t.loaded = fingerprint(&t.read());
+        }
+        let mut reloader = Self { targets };
         reloader.attach("inbound_client_ca", Apply::RestartNeeded);
         reloader
     }
@@ -130,7 +146,7 @@ impl Reloader {
     pub fn check(&mut self, now: i64) -> usize {
         let mut applied = 0;
         for t in &mut self.targets {
-            let contents: Contents = t.files.iter().map(|(key, path)| read(key, path)).collect();
+            let contents = t.read();
             let print = fingerprint(&contents);
             if print == t.loaded {
                 if t.refused.take().is_some() {
@@ -168,19 +184,10 @@ impl Reloader {
     }
 }
 
-fn target(material: &'static str, files: &[(&'static str, &Option<PathBuf>)]) -> Option<Target> {
-    let files: Vec<(&'static str, PathBuf)> = files
-        .iter()
-        .map(|&(key, path)| Some((key, path.clone()?)))
-        .collect::<Option<_>>()?;
-    let contents: Contents = files.iter().map(|(k, p)| read(k, p)).collect();
-    Some(Target {
-        material,
-        loaded: fingerprint(&contents),
-        files,
-        refused: None,
-        apply: None,
-    })
+impl Target {
+    fn read(&self) -> Contents {
+        self.files.iter().map(|f| read(f.key, &f.path)).collect()
+    }
 }
 
 /// A file's bytes; the error names the key only (paths and contents stay out of the log).
@@ -207,68 +214,62 @@ fn fingerprint(contents: &Contents) -> [u8; 32] {
 }
 
 /// Checks the files' contents as start-up would and hands them over.
-fn load(
-    apply: &Apply,
-    files: &[(&'static str, PathBuf)],
-    contents: &Contents,
-    now: i64,
-) -> anyhow::Result<()> {
-    let text = |i: usize| -> anyhow::Result<String> {
+fn load(apply: &Apply, files: &[Watched], contents: &Contents, now: i64) -> anyhow::Result<()> {
+    let text = |key: &str| -> anyhow::Result<String> {
+        let i = files
+            .iter()
+            .position(|f| f.key == key)
+            .ok_or_else(|| anyhow!("{key} is not configured"))?;
         let bytes = contents[i].clone().map_err(|e| anyhow!(e))?;
-        String::from_utf8(bytes).map_err(|_| anyhow!("{}: not PEM text", files[i].0))
+        String::from_utf8(bytes).map_err(|_| anyhow!("{key}: not PEM text"))
     };
-    let presented = |cert: &str| -> anyhow::Result<()> {
-        let lifetime = crate::pki::common_lifetime(cert).context(files[0].0)?;
+    let presented = |key: &str, cert: &str| -> anyhow::Result<()> {
+        let lifetime = crate::pki::common_lifetime(cert).context(key.to_string())?;
         match lifetime.refusal(now) {
-            Some(why) => Err(anyhow!("{}: {why}", files[0].0)),
+            Some(why) => Err(anyhow!("{key}: {why}")),
             None => Ok(()),
         }
     };
     match apply {
         Apply::Smsp(client) => {
-            let (cert, key, ca) = (text(0)?, text(1)?, text(2)?);
-            presented(&cert)?;
-            crate::pki::common_lifetime(&ca).context(files[2].0)?;
+            let (cert, key, ca) = (
+                text("smsp.client_cert")?,
+                text("smsp.client_key")?,
+                text("smsp.ca_cert")?,
+            );
+            presented("smsp.client_cert", &cert)?;
+            crate::pki::common_lifetime(&ca).context("smsp.ca_cert")?;
             client
                 .reload_tls(cert.into_bytes(), key.into_bytes().into(), ca.into_bytes())
                 .map_err(|e| {
                     // The CA bundle's own failures under its key; the rest are the pair's.
                     let key = match e {
-                        crate::smsp::transport::TransportSetupError::Ca(_) => files[2].0,
-                        _ => files[1].0,
+                        crate::smsp::transport::TransportSetupError::Ca(_) => "smsp.ca_cert",
+                        _ => "smsp.client_key",
                     };
                     anyhow!("{key}: {e}")
                 })?;
-            record_expiry(files, contents, now);
         }
         Apply::Inbound(identity) => {
-            let (cert, key) = (text(0)?, text(1)?);
-            presented(&cert)?;
-            let pair = crate::pki::certified_key(&cert, &key).context(files[1].0)?;
+            let (cert, key) = (text("security.tls.cert")?, text("security.tls.key")?);
+            presented("security.tls.cert", &cert)?;
+            let pair = crate::pki::certified_key(&cert, &key).context("security.tls.key")?;
             identity.replace(pair);
-            record_expiry(files, contents, now);
         }
         Apply::RestartNeeded => {
             return Err(anyhow!(
-                "{}: the inbound listener keeps the client CAs it started with: restart the \
-                 bridge to use the new file",
-                files[0].0
+                "security.tls.client_ca: the inbound listener keeps the client CAs it started \
+                 with: restart the bridge to use the new file"
             ))
         }
     }
-    Ok(())
-}
-
-/// The expiry gauge and warning for the certificate files just loaded.
-fn record_expiry(files: &[(&'static str, PathBuf)], contents: &Contents, now: i64) {
-    for ((key, _), content) in files.iter().zip(contents) {
-        if key.ends_with("_key") {
-            continue;
-        }
-        if let Ok(pem) = content.as_deref().map(String::from_utf8_lossy) {
-            crate::telemetry::certificates::record_pem(key, &pem, now);
+    // The expiry gauge follows what is now in use.
+    for (f, content) in files.iter().zip(contents) {
+        if let (true, Ok(pem)) = (f.certificates, content) {
+            crate::telemetry::certificates::record_pem(f.key, &String::from_utf8_lossy(pem), now);
         }
     }
+    Ok(())
 }
 
 fn pending(material: &'static str, yes: bool) {
