@@ -14,7 +14,8 @@
 #      chart's `helm test` pod script, run in the image on the compose network, passes on the
 #      healthy stack and fails while the simulator is stopped;
 #   7. `stop` (SIGTERM) ends the bridge with exit code 0 within stop_grace_period, and the audit
-#      volume holds a hash chain that `smsp-bridge audit verify` accepts, with the read in it.
+#      volume holds a hash chain that `smsp-bridge audit verify` accepts, and `audit search`
+#      finds the read in it by patient and request id.
 # The stack runs as compose project "smspsmoke" on compose.yaml's ports (127.0.0.1:8080, :9443)
 # and is removed, volumes included, on exit.
 #
@@ -196,7 +197,8 @@ code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$bridge")
 [ "$took" -lt 20 ] || fail "bridge took ${took} s to stop (stop_grace_period 20 s)"
 audit_volume="${PROJECT}_audit"
 "$DOCKER" run --rm -v "$audit_volume:/a:ro" --entrypoint bash smsp-bridge:dev -c \
-  "smsp-bridge audit verify /a/*.jsonl && grep -q '$request_id' /a/*.jsonl" \
+  "smsp-bridge audit verify /a/*.jsonl &&
+   smsp-bridge audit search /a --nhs-number $NHS --request-id '$request_id' | grep -q '$request_id'" \
   || fail "audit trail in the volume"
-ok "SIGTERM: exit 0 in ${took} s; the audit chain verifies and records the read"
+ok "SIGTERM: exit 0 in ${took} s; the audit chain verifies and audit search finds the read"
 echo "docker smoke: all checks passed"

@@ -37,7 +37,7 @@ pub enum Command {
     Compare(crate::compare::CompareArgs),
     /// Maintain the HTTP Basic users file (passwords from a prompt or stdin, never argv).
     User(crate::security::users_cli::UserArgs),
-    /// Audit trail tools: `audit verify FILE…` checks the hash chain.
+    /// Audit trail tools: `audit verify` checks the hash chain, `audit search` finds records.
     Audit(crate::security::audit::AuditArgs),
     /// Validate configuration and mapping tables, report every problem, and exit.
     CheckConfig {

@@ -128,6 +128,9 @@ curl -s {rid} "{base}/Patient/\$verify-nhs-number?nhs-number=9990001006&birthdat
 
 # An error: an NHS number with a bad check digit -> 400 INVALID_RESOURCE_ID
 curl -s {rid} -H "X-SMSP-Birth-Date: 1980-01-15" {base}/Patient/9990001007
+
+# Who has seen patient 9990001006? (the audit trail, its chain checked as it is read)
+smsp-bridge audit search {dir}/audit --nhs-number 9990001006
 "#,
         dir = cert_dir.display()
     )

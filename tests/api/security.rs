@@ -1,7 +1,8 @@
 //! Issue 5: local authentication (Basic, Bearer JWT, client certificates), RBAC, the audit
-//! trail (hash chain, durability, `audit verify`, kill -9), rate limiting, and logs free of
+//! trail (hash chain, durability, `audit verify` and `audit search`, kill -9), rate limiting, and logs free of
 //! patient data.
 
+mod audit_search;
 mod audit_trail;
 mod basic;
 pub(crate) mod bearer;

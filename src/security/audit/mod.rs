@@ -5,6 +5,7 @@
 mod ack;
 pub mod chain;
 pub mod record;
+pub mod search;
 pub mod verify;
 mod writer;
 
@@ -31,10 +32,14 @@ pub enum AuditCommand {
         #[arg(long)]
         partial: bool,
     },
+    /// Find records: by patient (NHS number), user, organisation, parameter, request id,
+    /// decision or time, checking the chain as it reads (exit 1 if it is broken).
+    Search(search::SearchArgs),
 }
 
 pub fn run_cli(args: AuditArgs) -> anyhow::Result<std::process::ExitCode> {
     match args.command {
         AuditCommand::Verify { files, partial } => verify::run(&files, partial),
+        AuditCommand::Search(args) => search::run(&args),
     }
 }

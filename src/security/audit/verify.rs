@@ -1,7 +1,7 @@
 //! `smsp-bridge audit verify FILE…` (issue 5): walks the chain and reports the first broken or
 //! missing record. Directories stand for their audit files in chain order.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::chain::{self, GENESIS};
 use super::record::Link;
@@ -31,10 +31,12 @@ pub struct Report {
     /// so it is reported but does not fail verification.
     pub torn_tail: bool,
     pub problem: Option<Problem>,
+    /// Problems found: at most 1 for `verify`, which stops at the first; `search` reads on.
+    pub problems: u64,
 }
 
 /// Expands directories into their audit files (sorted); plain files keep the given order.
-fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -52,7 +54,40 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// Checks the chain across `paths`. With `partial`, the first record may start mid-chain (older
 /// files archived away); its `prev` is then taken on trust.
 pub fn verify(paths: &[PathBuf], partial: bool) -> anyhow::Result<Report> {
-    let files = expand(paths)?;
+    walk(
+        &expand(paths)?,
+        partial,
+        Walk::StopAtFirstProblem,
+        |_, _| {},
+    )
+}
+
+/// How `walk` treats a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// `audit verify`: the report names the first problem and nothing after it is read.
+    StopAtFirstProblem,
+    /// `audit search`: every record is read. The first problem is reported and the rest
+    /// counted; after each, the chain is checked on from the record found there.
+    ReadEverything,
+}
+
+/// The last record read: what the next one must link to.
+struct Anchor {
+    seq: u64,
+    hash: String,
+    file: PathBuf,
+    line: usize,
+}
+
+/// Walks the chain across `files` (in chain order), checking each record against the one
+/// before it, and hands every line that reads as a record to `visit` with its seq.
+pub(crate) fn walk(
+    files: &[PathBuf],
+    partial: bool,
+    mode: Walk,
+    mut visit: impl FnMut(u64, &[u8]),
+) -> anyhow::Result<Report> {
     let mut report = Report {
         files: files.len(),
         records: 0,
@@ -61,123 +96,152 @@ pub fn verify(paths: &[PathBuf], partial: bool) -> anyhow::Result<Report> {
         head: GENESIS.to_string(),
         torn_tail: false,
         problem: None,
+        problems: 0,
     };
-    // (seq, hash, file, line) of the last good record.
-    let mut last: Option<(u64, String, PathBuf, usize)> = None;
+    let mut last: Option<Anchor> = None;
     for (index, file) in files.iter().enumerate() {
         let bytes = std::fs::read(file)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-        let problem = |seq: Option<u64>, line: usize, what: String| Problem {
-            seq,
-            file: file.clone(),
-            line,
-            what,
-        };
         let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let torn = lines.pop().filter(|rest| !rest.is_empty());
         let named_first = chain::first_seq_of(file);
         for (i, line) in lines.iter().enumerate() {
             let n = i + 1;
-            let Ok(link) = serde_json::from_slice::<Link>(line) else {
-                let seq = last.as_ref().map(|l| l.0 + 1);
-                report.problem = Some(problem(seq, n, "not a valid audit record".into()));
-                return Ok(report);
+            let link = serde_json::from_slice::<Link>(line).ok();
+            let checked = match &link {
+                None => Err(Problem {
+                    seq: last.as_ref().map(|l| l.seq + 1),
+                    file: file.clone(),
+                    line: n,
+                    what: "not a valid audit record".into(),
+                }),
+                Some(link) => check_link(last.as_ref(), link, partial, file, n, named_first),
             };
-            match &last {
-                None if link.seq != 1 && !partial => {
-                    report.problem = Some(problem(
-                        Some(1),
-                        n,
-                        format!(
-                            "records 1..{} are missing (the chain starts at record {}; use --partial if older files were archived)",
-                            link.seq - 1,
-                            link.seq
-                        ),
-                    ));
-                    return Ok(report);
-                }
-                None if link.seq == 1 && link.prev != GENESIS => {
-                    report.problem = Some(problem(
-                        Some(1),
-                        n,
-                        "record 1 does not start from the genesis hash".into(),
-                    ));
-                    return Ok(report);
-                }
-                None => {}
-                Some((seq, hash, prev_file, prev_line)) => {
-                    let expected = seq + 1;
-                    if link.seq > expected {
-                        let what = if link.seq == expected + 1 {
-                            format!(
-                                "record {expected} is missing (found record {} next)",
-                                link.seq
-                            )
-                        } else {
-                            format!(
-                                "records {expected}..{} are missing (found record {} next)",
-                                link.seq - 1,
-                                link.seq
-                            )
-                        };
-                        report.problem = Some(problem(Some(expected), n, what));
-                        return Ok(report);
-                    }
-                    if link.seq < expected {
-                        report.problem = Some(problem(
-                            Some(link.seq),
-                            n,
-                            format!("record {} is out of order or repeated (expected record {expected})", link.seq),
-                        ));
-                        return Ok(report);
-                    }
-                    if link.prev != *hash {
-                        // Either the previous record was altered, or this one's link was.
-                        report.problem = Some(Problem {
-                            seq: Some(*seq),
-                            file: prev_file.clone(),
-                            line: *prev_line,
-                            what: format!(
-                                "record {seq} was altered: its hash does not match the prev of record {}",
-                                link.seq
-                            ),
-                        });
+            match checked {
+                Ok(()) => report.records += 1,
+                Err(problem) => {
+                    report.problems += 1;
+                    report.problem.get_or_insert(problem);
+                    if mode == Walk::StopAtFirstProblem {
                         return Ok(report);
                     }
                 }
             }
-            if n == 1 && named_first.is_some_and(|f| f != link.seq) {
-                report.problem = Some(problem(
-                    named_first,
-                    n,
-                    format!(
-                        "the file is named for record {} but starts with record {}",
-                        named_first.unwrap_or_default(),
-                        link.seq
-                    ),
-                ));
-                return Ok(report);
-            }
+            let Some(link) = link else { continue };
             let hash = chain::hash_line(line);
-            report.records += 1;
             report.first_seq.get_or_insert(link.seq);
             report.last_seq = Some(link.seq);
-            report.head = hash.clone();
-            last = Some((link.seq, hash, file.clone(), n));
+            report.head.clone_from(&hash);
+            visit(link.seq, line);
+            last = Some(Anchor {
+                seq: link.seq,
+                hash,
+                file: file.clone(),
+                line: n,
+            });
         }
         if torn.is_some() && index + 1 == files.len() {
             report.torn_tail = true;
         } else if torn.is_some() {
-            let seq = last.as_ref().map(|l| l.0 + 1);
-            report.problem = Some(problem(
-                seq,
-                lines.len() + 1,
-                "the file ends in an incomplete record".into(),
-            ));
-            return Ok(report);
+            report.problems += 1;
+            report.problem.get_or_insert(Problem {
+                seq: last.as_ref().map(|l| l.seq + 1),
+                file: file.clone(),
+                line: lines.len() + 1,
+                what: "the file ends in an incomplete record".into(),
+            });
+            if mode == Walk::StopAtFirstProblem {
+                return Ok(report);
+            }
         }
     }
     Ok(report)
+}
+
+/// Whether `link`, at `file` line `n`, follows `last` in the chain.
+fn check_link(
+    last: Option<&Anchor>,
+    link: &Link,
+    partial: bool,
+    file: &Path,
+    n: usize,
+    named_first: Option<u64>,
+) -> Result<(), Problem> {
+    let problem = |seq: Option<u64>, what: String| Problem {
+        seq,
+        file: file.to_path_buf(),
+        line: n,
+        what,
+    };
+    match last {
+        None if link.seq != 1 && !partial => {
+            return Err(problem(
+                Some(1),
+                format!(
+                    "records 1..{} are missing (the chain starts at record {}; use --partial if older files were archived)",
+                    link.seq - 1,
+                    link.seq
+                ),
+            ));
+        }
+        None if link.seq == 1 && link.prev != GENESIS => {
+            return Err(problem(
+                Some(1),
+                "record 1 does not start from the genesis hash".into(),
+            ));
+        }
+        None => {}
+        Some(last) => {
+            let expected = last.seq + 1;
+            if link.seq > expected {
+                let what = if link.seq == expected + 1 {
+                    format!(
+                        "record {expected} is missing (found record {} next)",
+                        link.seq
+                    )
+                } else {
+                    format!(
+                        "records {expected}..{} are missing (found record {} next)",
+                        link.seq - 1,
+                        link.seq
+                    )
+                };
+                return Err(problem(Some(expected), what));
+            }
+            if link.seq < expected {
+                return Err(problem(
+                    Some(link.seq),
+                    format!(
+                        "record {} is out of order or repeated (expected record {expected})",
+                        link.seq
+                    ),
+                ));
+            }
+            if link.prev != last.hash {
+                // Either the previous record was altered, or this one's link was.
+                return Err(Problem {
+                    seq: Some(last.seq),
+                    file: last.file.clone(),
+                    line: last.line,
+                    what: format!(
+                        "record {} was altered: its hash does not match the prev of record {}",
+                        last.seq, link.seq
+                    ),
+                });
+            }
+        }
+    }
+    if n == 1 && named_first.is_some_and(|f| f != link.seq) {
+        return Err(problem(
+            named_first,
+            format!(
+                "the file is named for record {} but starts with record {}",
+                named_first.unwrap_or_default(),
+                link.seq
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for Report {
@@ -201,15 +265,26 @@ impl std::fmt::Display for Report {
             ),
             Some(p) => write!(
                 f,
-                "audit chain BROKEN at {} ({} line {}): {}\n{} records verified before it",
-                p.seq
-                    .map_or("an unnamed record".to_string(), |s| format!("record {s}")),
-                p.file.display(),
-                p.line,
-                p.what,
+                "audit chain BROKEN at {p}\n{} records verified before it",
                 self.records
             ),
         }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.seq {
+            Some(s) => write!(f, "record {s}")?,
+            None => f.write_str("an unnamed record")?,
+        }
+        write!(
+            f,
+            " ({} line {}): {}",
+            self.file.display(),
+            self.line,
+            self.what
+        )
     }
 }
 
@@ -229,7 +304,6 @@ pub fn run(paths: &[PathBuf], partial: bool) -> anyhow::Result<std::process::Exi
 mod tests {
     use super::*;
     use crate::security::audit::chain::hash_line;
-    use std::path::Path;
 
     /// A chain of `n` minimal records as lines.
     fn lines(n: u64) -> Vec<String> {
@@ -313,5 +387,32 @@ mod tests {
         write(dir.path(), 2, &l[1..]);
         let p = check(dir.path()).problem.unwrap();
         assert_eq!((p.seq, p.line), (Some(2), 2));
+    }
+
+    #[test]
+    fn reading_everything_goes_on_past_each_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = lines(8);
+        l[2] = l[2].replace("\"u\"", "\"mallory\""); // record 3 altered
+        l.remove(5); // record 6 gone
+        write(dir.path(), 1, &l);
+        let files = expand(&[dir.path().to_path_buf()]).unwrap();
+        let mut seen = Vec::new();
+        let r = walk(&files, false, Walk::ReadEverything, |seq, line| {
+            assert!(std::str::from_utf8(line)
+                .unwrap()
+                .contains(&format!("\"seq\":{seq},")));
+            seen.push(seq);
+        })
+        .unwrap();
+        assert_eq!(seen, [1, 2, 3, 4, 5, 7, 8]);
+        assert_eq!(r.problems, 2);
+        let p = r.problem.unwrap();
+        assert_eq!(p.seq, Some(3), "the first problem is the one named: {p}");
+        assert_eq!((r.first_seq, r.last_seq), (Some(1), Some(8)));
+        // stopping at the first reads no further
+        let mut seen = 0;
+        let r = walk(&files, false, Walk::StopAtFirstProblem, |_, _| seen += 1).unwrap();
+        assert_eq!((seen, r.problems, r.records), (3, 1, 3));
     }
 }
