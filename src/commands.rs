@@ -56,6 +56,7 @@ pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
             eprintln!("start-up error: {e}");
             failed = true;
         }
+        failed |= !try_ports(&settings);
     }
     if failed {
         Ok(ExitCode::FAILURE)
@@ -63,6 +64,31 @@ pub fn check_config(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
         println!("configuration and mappings are valid");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Binds each address `serve` would listen on, and lets go at once: an address that is not
+/// this host's, or a port below 1024 without the capability, is a start-up error. A port in use
+/// is only a note, because the configuration is often checked beside the bridge it will
+/// replace. Returns false on an error.
+fn try_ports(settings: &Settings) -> bool {
+    let mut ok = true;
+    let listeners = [("listen", Some(&settings.listen))]
+        .into_iter()
+        .chain([("security.tls.listen", settings.security.tls.listen.as_ref())]);
+    for (key, addr) in listeners {
+        let Some(addr) = addr else { continue };
+        match std::net::TcpListener::bind(addr.as_str()) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => eprintln!(
+                "note: {key}: {addr} is in use now; serve needs it free (is a bridge already running?)"
+            ),
+            Err(e) => {
+                eprintln!("start-up error: {key}: cannot listen on {addr}: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 /// `demo`: certificates, simulator and bridge in one process, with curls to paste.

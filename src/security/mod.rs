@@ -26,6 +26,7 @@ pub use settings::{
     RateLimitSettings, SecuritySettings, TlsSettings,
 };
 
+use anyhow::Context;
 use audit::AuditLog;
 use basic::BasicAuth;
 use client_cert::CertAuth;
@@ -88,12 +89,17 @@ impl Security {
         })
     }
 
-    /// What `build` (and the inbound TLS listener) would refuse, without opening the audit
-    /// trail or binding a port: each enabled authenticator's files read and parsed, and the
-    /// listener's TLS configuration built. One message per part that fails (`check-config`).
+    /// What `build` (and the inbound TLS listener) would refuse, without binding a port or
+    /// changing the audit trail: each enabled authenticator's files read and parsed, the
+    /// listener's TLS configuration built, and the audit directory checked as opening it would
+    /// (`audit::chain::preflight`). One message per part that fails (`check-config`).
     pub fn preflight(settings: &SecuritySettings) -> Vec<String> {
         let tls = || match settings.tls.listen {
             Some(_) => inbound_tls::server_config(&settings.tls).map(drop),
+            None => Ok(()),
+        };
+        let audit = || match &settings.audit.dir {
+            Some(dir) => audit::chain::preflight(dir).context("security.audit.dir"),
             None => Ok(()),
         };
         [
@@ -101,6 +107,7 @@ impl Security {
             bearer_auth(settings).map(drop),
             cert_auth(settings).map(drop),
             tls(),
+            audit(),
         ]
         .into_iter()
         .filter_map(|r| r.err().map(|e| format!("{e:#}")))

@@ -154,10 +154,11 @@ impl Application {
     }
 }
 
-/// What `Application::build` would refuse, found without binding a port, opening the audit
+/// What `Application::build` would refuse, found without binding a port, changing the audit
 /// trail or starting a task: the SMSP transport (certificate, key, CA bundle), the security
-/// side room's files and inbound TLS, and shadow mode's PDS client and rules. `check-config`
-/// runs it so that a configuration it accepts is one `serve` starts with.
+/// side room's files, inbound TLS and audit directory, and shadow mode's PDS client and rules.
+/// `check-config` runs it (and then tries the ports) so that a configuration it accepts is one
+/// `serve` starts with.
 pub fn preflight(settings: &Settings) -> Vec<String> {
     let transport = transport_config(settings)
         .and_then(|c| LiveClient::new(c).context("cannot set up the SMSP transport"));

@@ -128,3 +128,69 @@ sample_rate = 0.1
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `check-config` with `env` set, as `serve` would be started: (success, stderr).
+fn check_with_env(cfg: &Path, env: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(crate::security::support::BIN)
+        .args(["check-config", "--config", cfg.to_str().unwrap()])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_tries_the_audit_directory_and_the_ports_serve_would_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = PkiSet::generate().unwrap().write_to(dir.path()).unwrap();
+    let trail = dir.path().join("trail");
+    let extra = format!("\n[security.audit]\ndir = {}\n", toml_path(&trail));
+    let cfg = config_file::write(
+        dir.path(),
+        "https://127.0.0.1:9/smsp/pds",
+        &paths,
+        1,
+        &extra,
+    );
+
+    // A directory serve would create: accepted, and not created by the check.
+    let (ok, stderr) = check_with_env(&cfg, &[]);
+    assert!(ok, "{stderr}");
+    assert!(!trail.exists());
+
+    // A file where the directory should be: serve could not open the trail.
+    std::fs::write(&trail, "").unwrap();
+    let (ok, stderr) = check_with_env(&cfg, &[]);
+    assert!(!ok);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("start-up error: security.audit.dir: ")
+                && l.ends_with("is not a directory")),
+        "{stderr}"
+    );
+    std::fs::remove_file(&trail).unwrap();
+
+    // An address that is not this host's (TEST-NET-1, RFC 5737) cannot be listened on.
+    let (ok, stderr) = check_with_env(&cfg, &[("SMSP_BRIDGE__LISTEN", "192.0.2.1:8080")]);
+    assert!(!ok);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("start-up error: listen: cannot listen on 192.0.2.1:8080")),
+        "{stderr}"
+    );
+
+    // A port in use now (the bridge being replaced, say) is a note, not an error.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let (ok, stderr) = check_with_env(&cfg, &[("SMSP_BRIDGE__LISTEN", addr.as_str())]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("note: listen: {addr} is in use now")),
+        "{stderr}"
+    );
+}

@@ -122,6 +122,53 @@ pub fn recover(dir: &Path) -> anyhow::Result<Recovered> {
     })
 }
 
+/// What `recover` would refuse, found without changing anything (`check-config`): the directory
+/// is one (or can be made), the bridge can write in it, and the newest audit file opens for
+/// writing and ends in a record whose place in the chain can be read. A torn last line, which
+/// `recover` cuts off, is not a problem.
+pub fn preflight(dir: &Path) -> anyhow::Result<()> {
+    // `recover` creates the directory: then the nearest directory above it must take one.
+    let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(dir);
+    if !existing.is_dir() {
+        anyhow::bail!("{} is not a directory", existing.display());
+    }
+    probe_write(existing)?;
+    if existing != dir {
+        return Ok(());
+    }
+    for last in list_files(dir)?.iter().rev() {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(last)
+            .with_context(|| format!("cannot open {} for writing", last.display()))?;
+        if let (Some(line), _) = last_line(&mut file)? {
+            serde_json::from_slice::<super::record::Link>(&line).with_context(|| {
+                format!("{}: the last record is not valid JSON", last.display())
+            })?;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Creates, syncs and removes a hidden file in `dir`: the audit writer's own operations, so a
+/// read-only mount, missing permission or a full disk shows here. Audit files are found by
+/// name (`list_files`), so the probe can never be taken for one.
+fn probe_write(dir: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let probe = dir.join(format!(".smsp-bridge-check-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| f.write_all(b"\n").and_then(|()| f.sync_data()));
+    let removed = std::fs::remove_file(&probe);
+    written
+        .and(removed)
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
 /// The last complete line of a file and the length up to and including its newline. Reads
 /// from the end in growing windows, so start-up does not read a whole 64 MiB file.
 fn last_line(file: &mut File) -> anyhow::Result<(Option<Vec<u8>>, u64)> {
@@ -204,5 +251,39 @@ mod tests {
         let (line, keep) = last_line(&mut f).unwrap();
         assert_eq!(line.unwrap().len(), 200_000);
         assert_eq!(keep, 200_003);
+    }
+
+    #[test]
+    fn preflight_finds_what_recover_would_refuse_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("audit");
+        // missing: its parent takes it
+        preflight(&trail.join("new")).unwrap();
+        assert!(!trail.exists());
+        // a file where the directory should be, or above it
+        std::fs::write(&trail, "x").unwrap();
+        let e = preflight(&trail).unwrap_err().to_string();
+        assert!(e.contains("is not a directory"), "{e}");
+        assert!(preflight(&trail.join("below")).is_err());
+        std::fs::remove_file(&trail).unwrap();
+        // a trail ending in a torn line is fine, and is left as it is
+        std::fs::create_dir(&trail).unwrap();
+        let torn = format!("{{\"seq\":1,\"prev\":\"{GENESIS}\"}}\n{{\"seq\":2,");
+        std::fs::write(trail.join(file_name(1)), &torn).unwrap();
+        preflight(&trail).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(trail.join(file_name(1))).unwrap(),
+            torn
+        );
+        assert_eq!(
+            std::fs::read_dir(&trail).unwrap().count(),
+            1,
+            "no probe left"
+        );
+        // a last record that is not one
+        std::fs::write(trail.join(file_name(2)), "not json\n").unwrap();
+        let e = format!("{:#}", preflight(&trail).unwrap_err());
+        assert!(e.contains("the last record is not valid JSON"), "{e}");
+        assert!(recover(&trail).is_err(), "recover refuses the same trail");
     }
 }
