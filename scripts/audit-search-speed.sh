@@ -31,7 +31,11 @@ run() { # label, then the command's arguments
   local out="$WORK/out" err="$WORK/err" times="$WORK/time"
   /usr/bin/time -o "$times" -f '%e %M' "$BIN" audit "$@" >"$out" 2>"$err" || true
   read -r secs kb <"$times"
-  printf '%-44s %8s s %8s MB  %s\n' "$label" "$secs" "$((kb / 1024))" "$(tail -n1 "$err" | cut -c1-90)"
+  # verify prints its summary on stdout, search on stderr
+  local summary
+  summary=$(tail -n1 "$err")
+  [ -n "$summary" ] || summary=$(tail -n1 "$out")
+  printf '%-44s %8s s %8s MB  %s\n' "$label" "$secs" "$((kb / 1024))" "${summary:0:100}"
 }
 echo "==> $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %10s %11s  %s\n' "command" "wall" "peak RSS" "its summary"

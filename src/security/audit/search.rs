@@ -5,7 +5,7 @@
 //! call about one request. The answer says whether the trail it came from is intact, because
 //! a list read from an altered trail proves nothing.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -173,9 +173,11 @@ pub struct Outcome {
 pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let files = verify::expand(&args.files)?;
     let mut sink = Sink::new(args.format, out);
+    let progress = progress_bar(&files);
     let (mut scanned, mut matched, mut unreadable) = (0, 0, 0);
     let chain = verify::walk(&files, args.partial, Walk::ReadEverything, |seq, line| {
         scanned += 1;
+        progress.inc(line.len() as u64 + 1);
         match serde_json::from_slice::<AuditEntry>(line) {
             Ok(entry) if args.matches(&entry) => {
                 matched += 1;
@@ -185,6 +187,7 @@ pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             Err(_) => unreadable += 1,
         }
     })?;
+    progress.finish_and_clear();
     sink.finish()?;
     Ok(Outcome {
         scanned,
@@ -192,6 +195,27 @@ pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         unreadable,
         chain,
     })
+}
+
+/// A bar by bytes read, on standard error when it is a terminal (a trail of years takes
+/// minutes: about 3 s per million records, docs/PERFORMANCE.md); hidden otherwise. It shows
+/// counts only.
+fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let total = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 /// The output, which keeps the first write error (a closed pipe, a full disk) to report at the
