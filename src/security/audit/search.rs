@@ -158,9 +158,11 @@ fn names_patient(entry: &AuditEntry, n: &str) -> bool {
             .any(|(_, v)| v.rsplit('|').next().map(str::trim) == Some(n))
 }
 
-/// What a search found, and the state of the chain it read.
+/// What a search found in one trail, and the state of its chain.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The trail's name when a directory of trails was searched (`verify::trails`).
+    pub trail: Option<String>,
     /// Records read (every line that parsed as a chain record).
     pub scanned: u64,
     pub matched: u64,
@@ -169,43 +171,54 @@ pub struct Outcome {
     pub chain: Report,
 }
 
-/// Searches the trail at `args.files`, writing each match to `out` as it is found.
-pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let files = verify::expand(&args.files)?;
-    let mut sink = Sink::new(args.format, out);
-    let progress = progress_bar(&files);
-    let (mut scanned, mut matched, mut unreadable) = (0, 0, 0);
-    let chain = verify::walk(&files, args.partial, Walk::ReadEverything, |seq, line| {
-        scanned += 1;
-        progress.inc(line.len() as u64 + 1);
-        match serde_json::from_slice::<AuditEntry>(line) {
-            Ok(entry) if args.matches(&entry) => {
-                matched += 1;
-                sink.write(seq, line, &entry);
-            }
-            Ok(_) => {}
-            Err(_) => unreadable += 1,
-        }
-    })?;
+/// Searches the trails at `args.files`, writing each match to `out` as it is found.
+pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Vec<Outcome>> {
+    let trails = verify::trails(&args.files)?;
+    let named = trails.len() > 1 || trails.iter().any(|t| t.name.is_some());
+    let mut sink = Sink::new(args.format, named, out);
+    let progress = progress_bar(trails.iter().flat_map(|t| &t.files));
+    let mut outcomes = Vec::new();
+    for trail in trails {
+        let (mut scanned, mut matched, mut unreadable) = (0, 0, 0);
+        let name = trail.name.as_deref().unwrap_or_default();
+        let chain = verify::walk(
+            &trail.files,
+            args.partial,
+            Walk::ReadEverything,
+            |seq, line| {
+                scanned += 1;
+                progress.inc(line.len() as u64 + 1);
+                match serde_json::from_slice::<AuditEntry>(line) {
+                    Ok(entry) if args.matches(&entry) => {
+                        matched += 1;
+                        sink.write(name, seq, line, &entry);
+                    }
+                    Ok(_) => {}
+                    Err(_) => unreadable += 1,
+                }
+            },
+        )?;
+        outcomes.push(Outcome {
+            trail: trail.name,
+            scanned,
+            matched,
+            unreadable,
+            chain,
+        });
+    }
     progress.finish_and_clear();
     sink.finish()?;
-    Ok(Outcome {
-        scanned,
-        matched,
-        unreadable,
-        chain,
-    })
+    Ok(outcomes)
 }
 
 /// A bar by bytes read, on standard error when it is a terminal (a trail of years takes
 /// minutes: about 3 s per million records, docs/PERFORMANCE.md); hidden otherwise. It shows
 /// counts only.
-fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
+fn progress_bar<'a>(files: impl Iterator<Item = &'a PathBuf>) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let total = files
-        .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
@@ -222,6 +235,8 @@ fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
 /// end rather than stopping the chain check half way.
 struct Sink<'a> {
     out: Out<'a>,
+    /// Records from a directory of trails carry their trail's name (seqs repeat across trails).
+    named: bool,
     error: Option<anyhow::Error>,
 }
 
@@ -231,8 +246,10 @@ enum Out<'a> {
     Csv(Box<csv::Writer<&'a mut dyn Write>>),
 }
 
-/// The CSV columns, one per record field (`parameters`, `roles` and `nhs_numbers` joined).
-const CSV_HEADER: [&str; 22] = [
+/// The CSV columns: the trail's name (empty for a single trail), then one per record field
+/// (`parameters`, `roles` and `nhs_numbers` joined).
+const CSV_HEADER: [&str; 23] = [
+    "trail",
     "seq",
     "time",
     "user",
@@ -258,10 +275,11 @@ const CSV_HEADER: [&str; 22] = [
 ];
 
 impl<'a> Sink<'a> {
-    fn new(format: Format, out: &'a mut dyn Write) -> Self {
+    fn new(format: Format, named: bool, out: &'a mut dyn Write) -> Self {
         match format {
             Format::Jsonl => Self {
                 out: Out::Jsonl(out),
+                named,
                 error: None,
             },
             Format::Csv => {
@@ -269,23 +287,28 @@ impl<'a> Sink<'a> {
                 let error = w.write_record(CSV_HEADER).err().map(Into::into);
                 Self {
                     out: Out::Csv(Box::new(w)),
+                    named,
                     error,
                 }
             }
         }
     }
 
-    fn write(&mut self, seq: u64, line: &[u8], entry: &AuditEntry) {
+    fn write(&mut self, trail: &str, seq: u64, line: &[u8], entry: &AuditEntry) {
         if self.error.is_some() {
             return;
         }
+        let named = self.named;
         let result: anyhow::Result<()> = match &mut self.out {
+            // The stored line itself; from a directory of trails, inside
+            // `{"trail":…,"record":…}` (the line is a JSON object, kept byte for byte).
+            Out::Jsonl(out) if named => write_named(out, trail, line),
             Out::Jsonl(out) => out
                 .write_all(line)
                 .and_then(|()| out.write_all(b"\n"))
                 .map_err(Into::into),
             Out::Csv(w) => {
-                let row = csv_row(seq, entry);
+                let row = csv_row(trail, seq, entry);
                 w.write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned()))
                     .map_err(Into::into)
             }
@@ -305,10 +328,21 @@ impl<'a> Sink<'a> {
     }
 }
 
-fn csv_row(seq: u64, e: &AuditEntry) -> Vec<String> {
+/// `{"trail":…,"record":<line>}`: the line is a JSON object, so it is kept byte for byte.
+fn write_named(out: &mut dyn Write, trail: &str, line: &[u8]) -> anyhow::Result<()> {
+    out.write_all(b"{\"trail\":")?;
+    serde_json::to_writer(&mut *out, trail)?;
+    out.write_all(b",\"record\":")?;
+    out.write_all(line)?;
+    out.write_all(b"}\n")?;
+    Ok(())
+}
+
+fn csv_row(trail: &str, seq: u64, e: &AuditEntry) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let smsp = e.smsp.as_ref();
     vec![
+        trail.to_string(),
         seq.to_string(),
         e.time.clone(),
         opt(&e.user),
@@ -356,25 +390,32 @@ fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 pub fn run(args: &SearchArgs) -> anyhow::Result<std::process::ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let outcome = search(args, &mut out)?;
+    let outcomes = search(args, &mut out)?;
     drop(out);
-    eprintln!("{}", summary(&outcome));
-    Ok(if outcome.chain.problems == 0 {
+    for o in &outcomes {
+        eprintln!("{}", summary(o));
+    }
+    Ok(if outcomes.iter().all(|o| o.chain.problems == 0) {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE
     })
 }
 
-/// The summary line(s): how many matched, and whether the chain they came from is intact.
+/// The summary line(s) of one trail: how many matched, and whether its chain is intact.
 pub fn summary(o: &Outcome) -> String {
     let c = &o.chain;
     let range = match (c.first_seq, c.last_seq) {
         (Some(a), Some(b)) => format!("seq {a}..{b}"),
         _ => "no records".into(),
     };
+    let trail = o
+        .trail
+        .as_deref()
+        .map(|t| format!(" [{t}]"))
+        .unwrap_or_default();
     let mut s = format!(
-        "audit search: {} of {} records matched ({range} in {} file(s)); ",
+        "audit search{trail}: {} of {} records matched ({range} in {} file(s)); ",
         o.matched, o.scanned, c.files
     );
     match &c.problem {

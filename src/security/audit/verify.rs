@@ -36,7 +36,7 @@ pub struct Report {
 }
 
 /// Expands directories into their audit files (sorted); plain files keep the given order.
-pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -49,6 +49,46 @@ pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         anyhow::bail!("no audit files given");
     }
     Ok(out)
+}
+
+/// One hash chain: the audit files one bridge process wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trail {
+    /// The subdirectory it came from, when `paths` was a directory of trails.
+    pub name: Option<String>,
+    pub files: Vec<PathBuf>,
+}
+
+/// The trails at `paths`. Audit files, and directories of them, form one chain in the order
+/// given. A single directory that holds no audit files of its own, but subdirectories that do,
+/// is a directory of trails: the Helm chart's shared claim, one subdirectory per pod
+/// (docs/DEPLOY.md, "The audit log"). Each subdirectory is then its own chain, named by it.
+pub fn trails(paths: &[PathBuf]) -> anyhow::Result<Vec<Trail>> {
+    if let [dir] = paths {
+        if dir.is_dir() && chain::list_files(dir)?.is_empty() {
+            let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
+            subdirs.sort();
+            let mut out = Vec::new();
+            for sub in subdirs {
+                let files = chain::list_files(&sub)?;
+                if !files.is_empty() {
+                    let name = sub.file_name().map(|n| n.to_string_lossy().into_owned());
+                    out.push(Trail { name, files });
+                }
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(vec![Trail {
+        name: None,
+        files: expand(paths)?,
+    }])
 }
 
 /// Checks the chain across `paths`. With `partial`, the first record may start mid-chain (older
@@ -288,16 +328,25 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The CLI: prints the report; exit status 0 only for an intact chain.
+/// The CLI: prints a report per trail (prefixed with its name when there are several); exit
+/// status 0 only when every chain is intact.
 pub fn run(paths: &[PathBuf], partial: bool) -> anyhow::Result<std::process::ExitCode> {
-    let report = verify(paths, partial)?;
-    if report.problem.is_some() {
-        eprintln!("{report}");
-        Ok(std::process::ExitCode::FAILURE)
-    } else {
-        println!("{report}");
-        Ok(std::process::ExitCode::SUCCESS)
+    let mut intact = true;
+    for trail in trails(paths)? {
+        let report = walk(&trail.files, partial, Walk::StopAtFirstProblem, |_, _| {})?;
+        let prefix = trail.name.map(|n| format!("{n}: ")).unwrap_or_default();
+        if report.problem.is_some() {
+            intact = false;
+            eprintln!("{prefix}{report}");
+        } else {
+            println!("{prefix}{report}");
+        }
     }
+    Ok(if intact {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]
@@ -414,5 +463,27 @@ mod tests {
         let mut seen = 0;
         let r = walk(&files, false, Walk::StopAtFirstProblem, |_, _| seen += 1).unwrap();
         assert_eq!((seen, r.problems, r.records), (3, 1, 3));
+    }
+
+    #[test]
+    fn a_directory_of_pod_directories_is_a_trail_per_pod() {
+        let root = tempfile::tempdir().unwrap();
+        for pod in ["pod-b", "pod-a"] {
+            let dir = root.path().join(pod);
+            std::fs::create_dir(&dir).unwrap();
+            write(&dir, 1, &lines(2));
+        }
+        std::fs::create_dir(root.path().join("empty")).unwrap();
+        let t = trails(&[root.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = t.iter().map(|t| t.name.as_deref().unwrap()).collect();
+        assert_eq!(names, ["pod-a", "pod-b"]);
+        assert!(t.iter().all(|t| t.files.len() == 1));
+        // one pod's directory, or its files, is one unnamed trail
+        let pod = root.path().join("pod-a");
+        let t = trails(std::slice::from_ref(&pod)).unwrap();
+        assert_eq!((t.len(), t[0].name.as_deref()), (1, None));
+        // nothing anywhere
+        let e = trails(&[root.path().join("empty")]).unwrap_err();
+        assert!(e.to_string().contains("no audit files"), "{e}");
     }
 }

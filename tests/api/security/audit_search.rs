@@ -140,4 +140,53 @@ async fn finds_who_saw_a_patient_from_the_trail_the_bridge_wrote() {
         err.contains("record 5"),
         "the altered record is named: {err}"
     );
+
+    // The Helm chart's shared claim: a directory per pod, each its own chain. The same trail
+    // twice, one copy tampered: both searched, each line naming its pod, only one broken.
+    let claim = dir.path().join("claim");
+    for pod in ["bridge-7d9f-a", "bridge-7d9f-b"] {
+        std::fs::create_dir_all(claim.join(pod)).unwrap();
+        for f in smsp_bridge::security::audit::chain::list_files(&audit).unwrap() {
+            std::fs::copy(&f, claim.join(pod).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    // (the tampered copy in `audit` went to both; put the original text back in pod a)
+    let pod_a = claim
+        .join("bridge-7d9f-a")
+        .join(files[0].file_name().unwrap());
+    std::fs::write(&pod_a, &text).unwrap();
+    let (code, out, err) = audit_search(&[
+        claim.to_str().unwrap(),
+        "--user",
+        "alice",
+        "--request-id",
+        &rid(&read),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["trail"], "bridge-7d9f-a");
+    assert_eq!(lines[1]["trail"], "bridge-7d9f-b");
+    assert_eq!(lines[0]["record"]["request_id"], rid(&read).as_str());
+    assert!(
+        err.contains("audit search [bridge-7d9f-a]: 1 of 7 records matched")
+            && err.contains("audit search [bridge-7d9f-b]: 1 of 7 records matched"),
+        "{err}"
+    );
+    assert_eq!(err.matches("chain intact").count(), 1, "{err}");
+    assert_eq!(err.matches("chain BROKEN").count(), 1, "{err}");
+    // audit verify reads the claim the same way, a line per pod.
+    let (ok, out) = audit_verify(&[&claim]);
+    assert!(!ok);
+    assert!(
+        out.contains("bridge-7d9f-a: audit chain intact: 7 records"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bridge-7d9f-b: audit chain BROKEN at record 5"),
+        "{out}"
+    );
 }
