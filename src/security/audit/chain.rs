@@ -128,7 +128,18 @@ pub fn recover(dir: &Path) -> anyhow::Result<Recovered> {
 /// `recover` cuts off, is not a problem.
 pub fn preflight(dir: &Path) -> anyhow::Result<()> {
     // `recover` creates the directory: then the nearest directory above it must take one.
-    let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(dir);
+    // (A relative path's last ancestor is "", which stands for the working directory.)
+    let existing = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())
+        .unwrap_or(dir);
     if !existing.is_dir() {
         anyhow::bail!("{} is not a directory", existing.display());
     }
@@ -260,6 +271,8 @@ mod tests {
         // missing: its parent takes it
         preflight(&trail.join("new")).unwrap();
         assert!(!trail.exists());
+        // a relative path whose first part does not exist yet: the working directory takes it
+        preflight(Path::new("smsp-bridge-no-such-dir/audit")).unwrap();
         // a file where the directory should be, or above it
         std::fs::write(&trail, "x").unwrap();
         let e = preflight(&trail).unwrap_err().to_string();

@@ -25,7 +25,8 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Check the hash chain; report the first broken or missing record (exit 1 if any).
     Verify {
-        /// Audit files in chain order, or directories holding them.
+        /// Audit files in chain order, or directories holding them; or one directory of trails
+        /// (a subdirectory per pod), each verified as its own chain.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Accept a chain that starts after record 1 (older files archived elsewhere).

@@ -6,6 +6,7 @@
 //! a list read from an altered trail proves nothing.
 
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -18,7 +19,8 @@ use crate::domain::NhsNumber;
 /// alternatives, repeated `--parameter`s must all be present.
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// Audit files in chain order, or directories holding them.
+    /// Audit files in chain order, or directories holding them; or one directory of trails
+    /// (a subdirectory per pod), each searched as its own chain.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Records about this patient: the NHS number was disclosed in the answer or named in the
@@ -135,16 +137,24 @@ impl SearchArgs {
                 .as_deref()
                 .is_none_or(|c| entry.correlation_id.as_deref() == Some(c))
             && self.decision.is_none_or(|d| entry.decision == d)
-            && (self.from.is_none() && self.to.is_none() || self.in_window(&entry.time))
+            && (!self.has_window() || self.in_window(&entry.time))
+    }
+
+    fn has_window(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
     }
 
     fn in_window(&self, time: &str) -> bool {
-        let Ok(t) = DateTime::parse_from_rfc3339(time) else {
-            return false;
-        };
-        let t = t.with_timezone(&Utc);
-        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
+        timestamp(time)
+            .is_some_and(|t| self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e))
     }
+}
+
+/// A record's `time` (RFC 3339, as the bridge writes it).
+fn timestamp(time: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Whether the record is about NHS number `n`: disclosed in the answer, or named in the request
@@ -166,7 +176,8 @@ pub struct Outcome {
     /// Records read (every line that parsed as a chain record).
     pub scanned: u64,
     pub matched: u64,
-    /// Chain records whose fields could not be read as an audit entry: not searched.
+    /// Chain records whose fields could not be read as an audit entry, or whose time could not
+    /// be read when a time window was given: not searched.
     pub unreadable: u64,
     pub chain: Report,
 }
@@ -189,12 +200,22 @@ pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Vec<Outc
                 scanned += 1;
                 progress.inc(line.len() as u64 + 1);
                 match serde_json::from_slice::<AuditEntry>(line) {
+                    // A time the window cannot be applied to is not a non-match: it is counted.
+                    Ok(entry) if args.has_window() && timestamp(&entry.time).is_none() => {
+                        unreadable += 1;
+                    }
                     Ok(entry) if args.matches(&entry) => {
                         matched += 1;
                         sink.write(name, seq, line, &entry);
                     }
                     Ok(_) => {}
                     Err(_) => unreadable += 1,
+                }
+                // Once the output has gone (a closed pipe), reading on would be for nothing.
+                if sink.error.is_some() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
                 }
             },
         )?;
@@ -501,9 +522,13 @@ mod tests {
         assert!(args(&["--decision", "maybe"]).is_err());
     }
 
+    /// Whether `entry()` passes the filters `extra`.
+    fn m(extra: &[&str]) -> bool {
+        args(extra).unwrap().matches(&entry())
+    }
+
     #[test]
     fn filters_combine() {
-        let m = |extra: &[&str]| args(extra).unwrap().matches(&entry());
         assert!(m(&[]));
         assert!(m(&["--user", "alice", "--ods", "y12345"]));
         assert!(!m(&["--user", "bob"]));
@@ -534,7 +559,6 @@ mod tests {
 
     #[test]
     fn a_date_covers_the_whole_day_and_times_are_inclusive() {
-        let m = |extra: &[&str]| args(extra).unwrap().matches(&entry());
         assert!(m(&["--from", "2026-11-22", "--to", "2026-11-22"]));
         assert!(!m(&["--from", "2026-11-23"]));
         assert!(!m(&["--to", "2026-11-21"]));
@@ -562,5 +586,67 @@ mod tests {
         }
         assert_eq!(spreadsheet_safe("alice"), "alice");
         assert_eq!(spreadsheet_safe(""), "");
+    }
+
+    /// A trail of `entries` in the bridge's own format, in a temporary directory.
+    fn trail(entries: &[AuditEntry]) -> tempfile::TempDir {
+        use crate::security::audit::{chain, record};
+        let dir = tempfile::tempdir().unwrap();
+        let mut prev = chain::GENESIS.to_string();
+        let mut text = Vec::new();
+        for (seq, e) in (1..).zip(entries) {
+            let line = record::line(seq, &prev, &e.to_json().unwrap()).unwrap();
+            prev = chain::hash_line(&line);
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
+        std::fs::write(dir.path().join(chain::file_name(1)), text).unwrap();
+        dir
+    }
+
+    fn search_in(dir: &tempfile::TempDir, extra: &[&str]) -> (Outcome, String) {
+        let mut argv = vec!["search", dir.path().to_str().unwrap()];
+        argv.extend_from_slice(extra);
+        let args = Cli::try_parse_from(argv).unwrap().args;
+        let mut out = Vec::new();
+        let mut outcomes = search(&args, &mut out).unwrap();
+        assert_eq!(outcomes.len(), 1);
+        (outcomes.remove(0), String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn a_time_the_window_cannot_read_is_counted_not_passed_over() {
+        let odd = AuditEntry {
+            time: "22/11/2026 10:31".into(),
+            ..entry()
+        };
+        let dir = trail(&[entry(), odd]);
+        let (o, out) = search_in(&dir, &["--from", "2026-11-01"]);
+        assert_eq!((o.scanned, o.matched, o.unreadable), (2, 1, 1));
+        assert_eq!(out.lines().count(), 1);
+        assert!(summary(&o).contains("1 record(s) in the chain could not be read"));
+        // without a window the time is not needed
+        let (o, _) = search_in(&dir, &[]);
+        assert_eq!((o.matched, o.unreadable), (2, 0));
+        assert_eq!(o.chain.problems, 0);
+    }
+
+    #[test]
+    fn output_that_goes_away_is_an_error() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let dir = trail(&[entry(), entry()]);
+        let args = Cli::try_parse_from(["search", dir.path().to_str().unwrap()])
+            .unwrap()
+            .args;
+        let e = search(&args, &mut Closed).unwrap_err();
+        assert!(e.to_string().to_lowercase().contains("broken pipe"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! `smsp-bridge audit verify FILE…` (issue 5): walks the chain and reports the first broken or
 //! missing record. Directories stand for their audit files in chain order.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use super::chain::{self, GENESIS};
@@ -94,12 +95,14 @@ pub fn trails(paths: &[PathBuf]) -> anyhow::Result<Vec<Trail>> {
 /// Checks the chain across `paths`. With `partial`, the first record may start mid-chain (older
 /// files archived away); its `prev` is then taken on trust.
 pub fn verify(paths: &[PathBuf], partial: bool) -> anyhow::Result<Report> {
-    walk(
-        &expand(paths)?,
-        partial,
-        Walk::StopAtFirstProblem,
-        |_, _| {},
-    )
+    check(&expand(paths)?, partial)
+}
+
+/// The chain of `files`, up to its first problem.
+fn check(files: &[PathBuf], partial: bool) -> anyhow::Result<Report> {
+    walk(files, partial, Walk::StopAtFirstProblem, |_, _| {
+        ControlFlow::Continue(())
+    })
 }
 
 /// How `walk` treats a problem.
@@ -121,12 +124,13 @@ struct Anchor {
 }
 
 /// Walks the chain across `files` (in chain order), checking each record against the one
-/// before it, and hands every line that reads as a record to `visit` with its seq.
+/// before it, and hands every line that reads as a record to `visit` with its seq. `visit`
+/// may stop the walk (its output has gone); the report then covers what was read.
 pub(crate) fn walk(
     files: &[PathBuf],
     partial: bool,
     mode: Walk,
-    mut visit: impl FnMut(u64, &[u8]),
+    mut visit: impl FnMut(u64, &[u8]) -> ControlFlow<()>,
 ) -> anyhow::Result<Report> {
     let mut report = Report {
         files: files.len(),
@@ -172,7 +176,9 @@ pub(crate) fn walk(
             report.first_seq.get_or_insert(link.seq);
             report.last_seq = Some(link.seq);
             report.head.clone_from(&hash);
-            visit(link.seq, line);
+            if visit(link.seq, line).is_break() {
+                return Ok(report);
+            }
             last = Some(Anchor {
                 seq: link.seq,
                 hash,
@@ -333,7 +339,7 @@ impl std::fmt::Display for Problem {
 pub fn run(paths: &[PathBuf], partial: bool) -> anyhow::Result<std::process::ExitCode> {
     let mut intact = true;
     for trail in trails(paths)? {
-        let report = walk(&trail.files, partial, Walk::StopAtFirstProblem, |_, _| {})?;
+        let report = check(&trail.files, partial)?;
         let prefix = trail.name.map(|n| format!("{n}: ")).unwrap_or_default();
         if report.problem.is_some() {
             intact = false;
@@ -452,6 +458,7 @@ mod tests {
                 .unwrap()
                 .contains(&format!("\"seq\":{seq},")));
             seen.push(seq);
+            ControlFlow::Continue(())
         })
         .unwrap();
         assert_eq!(seen, [1, 2, 3, 4, 5, 7, 8]);
@@ -461,8 +468,24 @@ mod tests {
         assert_eq!((r.first_seq, r.last_seq), (Some(1), Some(8)));
         // stopping at the first reads no further
         let mut seen = 0;
-        let r = walk(&files, false, Walk::StopAtFirstProblem, |_, _| seen += 1).unwrap();
+        let r = walk(&files, false, Walk::StopAtFirstProblem, |_, _| {
+            seen += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         assert_eq!((seen, r.problems, r.records), (3, 1, 3));
+        // nor past a visitor that stops (its output went away)
+        let mut seen = 0;
+        walk(&files, false, Walk::ReadEverything, |_, _| {
+            seen += 1;
+            if seen == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
     }
 
     #[test]
