@@ -95,10 +95,7 @@ pub fn recover(dir: &Path) -> anyhow::Result<Recovered> {
         }
         match line {
             Some(line) => {
-                let link: super::record::Link =
-                    serde_json::from_slice(&line).with_context(|| {
-                        format!("{}: the last record is not valid JSON", last.display())
-                    })?;
+                let link = last_link(&last, &line)?;
                 return Ok(Recovered {
                     head: Head {
                         next_seq: link.seq + 1,
@@ -154,13 +151,16 @@ pub fn preflight(dir: &Path) -> anyhow::Result<()> {
             .open(last)
             .with_context(|| format!("cannot open {} for writing", last.display()))?;
         if let (Some(line), _) = last_line(&mut file)? {
-            serde_json::from_slice::<super::record::Link>(&line).with_context(|| {
-                format!("{}: the last record is not valid JSON", last.display())
-            })?;
-            return Ok(());
+            return last_link(last, &line).map(drop);
         }
     }
     Ok(())
+}
+
+/// The place in the chain of `file`'s last record, from which the writer carries on.
+fn last_link(file: &Path, line: &[u8]) -> anyhow::Result<super::record::Link> {
+    serde_json::from_slice(line)
+        .with_context(|| format!("{}: the last record is not valid JSON", file.display()))
 }
 
 /// Creates, syncs and removes a hidden file in `dir`: the audit writer's own operations, so a

@@ -87,10 +87,8 @@ fn parse_from(s: &str) -> Result<DateTime<Utc>, String> {
 
 fn parse_to(s: &str) -> Result<DateTime<Utc>, String> {
     // The last millisecond of the day: record times have milliseconds.
-    parse_time(
-        s,
-        NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or(NaiveTime::MIN),
-    )
+    let end_of_day = NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("a valid time");
+    parse_time(s, end_of_day)
 }
 
 /// RFC 3339, or a bare date at `time_of_day` (UTC).
@@ -185,7 +183,8 @@ pub struct Outcome {
 /// Searches the trails at `args.files`, writing each match to `out` as it is found.
 pub fn search(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<Vec<Outcome>> {
     let trails = verify::trails(&args.files)?;
-    let named = trails.len() > 1 || trails.iter().any(|t| t.name.is_some());
+    // Several trails are always named (`verify::trails`), and their seqs repeat.
+    let named = trails.iter().any(|t| t.name.is_some());
     let mut sink = Sink::new(args.format, named, out);
     let progress = progress_bar(trails.iter().flat_map(|t| &t.files));
     let mut outcomes = Vec::new();
@@ -252,8 +251,8 @@ fn progress_bar<'a>(files: impl Iterator<Item = &'a PathBuf>) -> indicatif::Prog
     bar
 }
 
-/// The output, which keeps the first write error (a closed pipe, a full disk) to report at the
-/// end rather than stopping the chain check half way.
+/// The output. It keeps the first write error (a closed pipe, a full disk), which stops the
+/// walk (`search`) and is returned by `finish`.
 struct Sink<'a> {
     out: Out<'a>,
     /// Records from a directory of trails carry their trail's name (seqs repeat across trails).
@@ -380,9 +379,9 @@ fn csv_row(trail: &str, seq: u64, e: &AuditEntry) -> Vec<String> {
             .map(|(n, v)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join("; "),
-        serde_json::to_value(e.decision)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
+        // the name `--decision` takes, which is the record's (both kebab-case)
+        clap::ValueEnum::to_possible_value(&e.decision)
+            .map(|v| v.get_name().to_string())
             .unwrap_or_default(),
         smsp.map(|s| s.interaction.clone()).unwrap_or_default(),
         smsp.and_then(|s| s.message_id.clone()).unwrap_or_default(),
@@ -426,18 +425,17 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<std::process::ExitCode> {
 /// The summary line(s) of one trail: how many matched, and whether its chain is intact.
 pub fn summary(o: &Outcome) -> String {
     let c = &o.chain;
-    let range = match (c.first_seq, c.last_seq) {
-        (Some(a), Some(b)) => format!("seq {a}..{b}"),
-        _ => "no records".into(),
-    };
     let trail = o
         .trail
         .as_deref()
         .map(|t| format!(" [{t}]"))
         .unwrap_or_default();
     let mut s = format!(
-        "audit search{trail}: {} of {} records matched ({range} in {} file(s)); ",
-        o.matched, o.scanned, c.files
+        "audit search{trail}: {} of {} records matched ({} in {} file(s)); ",
+        o.matched,
+        o.scanned,
+        c.seq_range(),
+        c.files
     );
     match &c.problem {
         None => s.push_str(&format!("chain intact, head {}", c.head)),
@@ -452,9 +450,7 @@ pub fn summary(o: &Outcome) -> String {
             o.unreadable
         ));
     }
-    if c.torn_tail {
-        s.push_str("\nnote: the trail ends in an incomplete, never-acknowledged record (a crash during a write)");
-    }
+    s.push_str(c.torn_tail_note());
     s
 }
 
@@ -648,5 +644,25 @@ mod tests {
             .args;
         let e = search(&args, &mut Closed).unwrap_err();
         assert!(e.to_string().to_lowercase().contains("broken pipe"), "{e}");
+    }
+
+    #[test]
+    fn the_csv_names_a_decision_as_the_record_does() {
+        use clap::ValueEnum;
+        let column = CSV_HEADER.iter().position(|h| *h == "decision").unwrap();
+        for d in Decision::value_variants() {
+            let record = serde_json::to_value(d).unwrap();
+            assert_eq!(
+                csv_row(
+                    "",
+                    1,
+                    &AuditEntry {
+                        decision: *d,
+                        ..entry()
+                    }
+                )[column],
+                record
+            );
+        }
     }
 }

@@ -290,6 +290,25 @@ fn check_link(
     Ok(())
 }
 
+impl Report {
+    /// `seq 1..1733`, or `no records`.
+    pub fn seq_range(&self) -> String {
+        match (self.first_seq, self.last_seq) {
+            (Some(a), Some(b)) => format!("seq {a}..{b}"),
+            _ => "no records".into(),
+        }
+    }
+
+    /// A line to add after the report when the trail ends in a torn record.
+    pub fn torn_tail_note(&self) -> &'static str {
+        if self.torn_tail {
+            "\nnote: the trail ends in an incomplete, never-acknowledged record (a crash during a write); the bridge removes it when it next starts"
+        } else {
+            ""
+        }
+    }
+}
+
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.problem {
@@ -297,17 +316,10 @@ impl std::fmt::Display for Report {
                 f,
                 "audit chain intact: {} records ({}) in {} file(s); head {}{}",
                 self.records,
-                match (self.first_seq, self.last_seq) {
-                    (Some(a), Some(b)) => format!("seq {a}..{b}"),
-                    _ => "none".into(),
-                },
+                self.seq_range(),
                 self.files,
                 self.head,
-                if self.torn_tail {
-                    "\nnote: the trail ends in an incomplete, never-acknowledged record (a crash during a write); the bridge removes it when it next starts"
-                } else {
-                    ""
-                }
+                self.torn_tail_note()
             ),
             Some(p) => write!(
                 f,

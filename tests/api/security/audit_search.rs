@@ -4,8 +4,6 @@
 
 use super::support::*;
 
-const ALICE: (&str, &str, &[&str]) = ("alice", "alice-password", &["read", "search", "verify"]);
-const VERA: (&str, &str, &[&str]) = ("vera", "vera-password", &["verify"]);
 /// A second patient (DECEASED in `src/sim/data/patients.csv`).
 const OTHER: &str = "/Patient/9990001014";
 const OTHER_DOB: (&str, &str) = ("X-SMSP-Birth-Date", "1932-07-04");

@@ -3,9 +3,6 @@
 
 use super::support::*;
 
-const ALICE: (&str, &str, &[&str]) = ("alice", "alice-password", &["read", "search", "verify"]);
-const VERA: (&str, &str, &[&str]) = ("vera", "vera-password", &["verify"]);
-
 #[tokio::test]
 async fn every_patient_data_request_is_recorded_with_its_facts() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,6 +23,10 @@ pub const DOB: (&str, &str) = ("X-SMSP-Birth-Date", "1980-01-15");
 pub const SEARCH: &str = "/Patient?family=FAIRWEATHER&gender=male&birthdate=1980-01-15";
 pub const VERIFY: &str = "/Patient/$verify-nhs-number?nhs-number=9990001006&birthdate=1980-01-15";
 
+/// The audit tests' users: one with every patient-data role, one who may only verify.
+pub const ALICE: (&str, &str, &[&str]) = ("alice", "alice-password", &["read", "search", "verify"]);
+pub const VERA: (&str, &str, &[&str]) = ("vera", "vera-password", &["verify"]);
+
 /// Writes a users file with `(name, password, roles)`.
 pub fn users_file(dir: &Path, users: &[(&str, &str, &[&str])]) -> PathBuf {
     let path = dir.join("users.toml");
