@@ -7,6 +7,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
+#[path = "support/floor.rs"]
+mod floor;
+
 use smsp_bridge::bridge::Answer;
 use smsp_bridge::domain::{Gender, LocalIdentifier, NhsNumber, PartialDate};
 use smsp_bridge::mapping::{patient::to_fhir, Tables, View};
@@ -108,30 +111,8 @@ fn response_to_patient_json(c: &mut Criterion) {
         b.iter(|| black_box(json(black_box(&parsed))))
     });
     c.bench_function("quick_xml_events_floor", |b| {
-        b.iter(|| black_box(quick_xml_events(black_box(&body))))
+        b.iter(|| black_box(floor::quick_xml_events(black_box(&body))))
     });
-}
-
-/// What the parser itself costs on this document (issue 9: is ≤ 10 µs reachable with the
-/// chosen XML crate?): every event read and every attribute split out, as `smsp::parse` needs
-/// at the least, with no tree, no namespaces and no unescaping. Returns a count of what it saw,
-/// so the loop cannot be optimised away.
-fn quick_xml_events(body: &[u8]) -> usize {
-    use quick_xml::events::Event;
-    let text = std::str::from_utf8(body).expect("UTF-8 fixture");
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut seen = 0;
-    loop {
-        match reader.read_event().expect("well-formed fixture") {
-            Event::Eof => return seen,
-            Event::Start(e) | Event::Empty(e) => {
-                for a in e.attributes() {
-                    seen += a.expect("well-formed attribute").value.len();
-                }
-            }
-            _ => seen += 1,
-        }
-    }
 }
 
 criterion_group!(benches, request_building, response_to_patient_json);

@@ -8,13 +8,18 @@
 //! ```
 //!
 //! Paths: `build` (one getPatientDetailsByNHSNumber request envelope), `map` (parse the
-//! all-fields getPatientDetailsResponse fixture and write PDS Patient JSON bytes), `hit` (a read
+//! all-fields getPatientDetailsResponse fixture and write PDS Patient JSON bytes), `parse` (the
+//! same answer into the domain `Patient` only), `floor` (quick-xml's own loop over it, nothing
+//! built: what the parse cannot go below with this crate), `hit` (a read
 //! answered by the cache layer), `miss` (the same read with the cache off, through the
 //! simulator's in-process client: build + respond + parse + map + serialise). Instructions per
 //! operation = (total at 2N − total at N) / N, which cancels the set-up.
 
 use std::hint::black_box;
 use std::sync::Arc;
+
+#[path = "../benches/support/floor.rs"]
+mod floor;
 
 use smsp_bridge::bridge::{Answer, Bridge, Caller, PatientService, ReadRequest};
 use smsp_bridge::cache::{CacheLayer, CacheSettings};
@@ -37,7 +42,9 @@ fn main() -> anyhow::Result<()> {
         "map" => map(n),
         "hit" => read_through_cache(n, true),
         "miss" => read_through_cache(n, false),
-        _ => anyhow::bail!("usage: hot_paths build|map|hit|miss [ITERATIONS]"),
+        "floor" => floor(n),
+        "parse" => parse_only(n),
+        _ => anyhow::bail!("usage: hot_paths build|map|parse|floor|hit|miss [ITERATIONS]"),
     }
 }
 
@@ -61,12 +68,7 @@ fn build_request(n: usize) -> anyhow::Result<()> {
 }
 
 fn map(n: usize) -> anyhow::Result<()> {
-    // `HOT_PATHS_XML=file` maps another answer (e.g. a whole envelope captured from the sim).
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
-    );
-    let body = std::fs::read(std::env::var("HOT_PATHS_XML").unwrap_or(fixture.into()))?;
+    let body = fixture()?;
     let tables = Tables::embedded()?;
     let mut total = 0;
     for _ in 0..n {
@@ -81,6 +83,47 @@ fn map(n: usize) -> anyhow::Result<()> {
         total += answer.body.len();
     }
     println!("{n} mappings, {total} bytes");
+    Ok(())
+}
+
+/// The all-fields answer; `HOT_PATHS_XML=file` reads another (e.g. a whole envelope captured
+/// from the sim).
+fn fixture() -> anyhow::Result<Vec<u8>> {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
+    );
+    Ok(std::fs::read(
+        std::env::var("HOT_PATHS_XML").unwrap_or(fixture.into()),
+    )?)
+}
+
+/// The parse alone: the answer into the domain `Patient`, no FHIR, no JSON.
+fn parse_only(n: usize) -> anyhow::Result<()> {
+    let body = fixture()?;
+    let mut total = 0;
+    for _ in 0..n {
+        let SmspReply::Response(r) = parse::reply(black_box(&body))? else {
+            anyhow::bail!("fault");
+        };
+        let ResponseBody::PatientDetails(Some(p)) = r.body else {
+            anyhow::bail!("no patient");
+        };
+        total += black_box(p).telecoms.len();
+    }
+    println!("{n} parses, {total} telecoms");
+    Ok(())
+}
+
+/// quick-xml's own loop over the same answer (`benches/support/floor.rs`, which the criterion
+/// bench times as `quick_xml_events_floor`): every event read, every attribute split out.
+fn floor(n: usize) -> anyhow::Result<()> {
+    let body = fixture()?;
+    let mut seen = 0;
+    for _ in 0..n {
+        seen += floor::quick_xml_events(black_box(&body));
+    }
+    println!("{n} documents, {seen} seen");
     Ok(())
 }
 
