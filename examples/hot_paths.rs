@@ -24,7 +24,7 @@ mod floor;
 use smsp_bridge::bridge::{Answer, Bridge, Caller, PatientService, ReadRequest};
 use smsp_bridge::cache::{CacheLayer, CacheSettings};
 use smsp_bridge::config::Settings;
-use smsp_bridge::domain::{NhsNumber, PartialDate};
+use smsp_bridge::domain::{NhsNumber, PartialDate, Patient};
 use smsp_bridge::mapping::{patient::to_fhir, read_plan, Tables, View};
 use smsp_bridge::sim::InProcessClient;
 use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext, ResponseBody, SmspReply};
@@ -72,12 +72,7 @@ fn map(n: usize) -> anyhow::Result<()> {
     let tables = Tables::embedded()?;
     let mut total = 0;
     for _ in 0..n {
-        let SmspReply::Response(r) = parse::reply(black_box(&body))? else {
-            anyhow::bail!("fault");
-        };
-        let ResponseBody::PatientDetails(Some(p)) = r.body else {
-            anyhow::bail!("no patient");
-        };
+        let p = patient(black_box(&body))?;
         let answer = Answer::json(200, &to_fhir(&p, &tables, View::Read))
             .map_err(|e| anyhow::anyhow!("not serialised: {}", e.status))?;
         total += answer.body.len();
@@ -98,18 +93,23 @@ fn fixture() -> anyhow::Result<Vec<u8>> {
     )?)
 }
 
+/// A getPatientDetailsResponse into its domain `Patient`, as `bridge::read` does.
+fn patient(body: &[u8]) -> anyhow::Result<Box<Patient>> {
+    let SmspReply::Response(r) = parse::reply(body)? else {
+        anyhow::bail!("fault");
+    };
+    let ResponseBody::PatientDetails(Some(p)) = r.body else {
+        anyhow::bail!("no patient");
+    };
+    Ok(p)
+}
+
 /// The parse alone: the answer into the domain `Patient`, no FHIR, no JSON.
 fn parse_only(n: usize) -> anyhow::Result<()> {
     let body = fixture()?;
     let mut total = 0;
     for _ in 0..n {
-        let SmspReply::Response(r) = parse::reply(black_box(&body))? else {
-            anyhow::bail!("fault");
-        };
-        let ResponseBody::PatientDetails(Some(p)) = r.body else {
-            anyhow::bail!("no patient");
-        };
-        total += black_box(p).telecoms.len();
+        total += black_box(patient(black_box(&body))?).telecoms.len();
     }
     println!("{n} parses, {total} telecoms");
     Ok(())
