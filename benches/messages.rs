@@ -7,16 +7,15 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
+#[path = "support/all_fields.rs"]
+mod all_fields;
 #[path = "support/floor.rs"]
 mod floor;
 
-use smsp_bridge::bridge::Answer;
+use all_fields::{patient, patient_json};
 use smsp_bridge::domain::{Gender, LocalIdentifier, NhsNumber, PartialDate};
-use smsp_bridge::mapping::{patient::to_fhir, Tables, View};
-use smsp_bridge::smsp::{
-    build, parse, AuditIdentity, EnvelopeContext, Interaction, Query, QueryName, ResponseBody,
-    SmspReply,
-};
+use smsp_bridge::mapping::Tables;
+use smsp_bridge::smsp::{build, AuditIdentity, EnvelopeContext, Interaction, Query, QueryName};
 
 /// The allocator the service binary uses (src/main.rs), so the figures are the production ones.
 #[global_allocator]
@@ -79,36 +78,17 @@ fn request_building(c: &mut Criterion) {
 /// The whole translation of an answer (the target), then its two halves on their own: reading
 /// the XML into the domain `Patient`, and writing that `Patient` as PDS JSON.
 fn response_to_patient_json(c: &mut Criterion) {
-    let body = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
-    ))
-    .expect("all-fields fixture");
+    let body = std::fs::read(all_fields::FIXTURE).expect("all-fields fixture");
     let tables = Tables::embedded().unwrap();
-    let patient = |body: &[u8]| {
-        let SmspReply::Response(r) = parse::reply(body).unwrap() else {
-            panic!("fault")
-        };
-        let ResponseBody::PatientDetails(Some(p)) = r.body else {
-            panic!("no patient")
-        };
-        p
-    };
-    // As the bridge does it (`bridge::read`): the Patient, then `Answer::json`.
-    let json = |p: &smsp_bridge::domain::Patient| {
-        Answer::json(200, &to_fhir(p, &tables, View::Read))
-            .unwrap()
-            .body
-    };
     c.bench_function("getPatientDetailsResponse_to_patient_json", |b| {
-        b.iter(|| black_box(json(&patient(black_box(&body)))))
+        b.iter(|| black_box(patient_json(&patient(black_box(&body)), &tables)))
     });
     c.bench_function("getPatientDetailsResponse_parse", |b| {
         b.iter(|| black_box(patient(black_box(&body))))
     });
     let parsed = patient(&body);
     c.bench_function("patient_to_json", |b| {
-        b.iter(|| black_box(json(black_box(&parsed))))
+        b.iter(|| black_box(patient_json(black_box(&parsed), &tables)))
     });
     c.bench_function("quick_xml_events_floor", |b| {
         b.iter(|| black_box(floor::quick_xml_events(black_box(&body))))

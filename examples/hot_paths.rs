@@ -18,16 +18,18 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+#[path = "../benches/support/all_fields.rs"]
+mod all_fields;
 #[path = "../benches/support/floor.rs"]
 mod floor;
 
-use smsp_bridge::bridge::{Answer, Bridge, Caller, PatientService, ReadRequest};
+use smsp_bridge::bridge::{Bridge, Caller, PatientService, ReadRequest};
 use smsp_bridge::cache::{CacheLayer, CacheSettings};
 use smsp_bridge::config::Settings;
-use smsp_bridge::domain::{NhsNumber, PartialDate, Patient};
-use smsp_bridge::mapping::{patient::to_fhir, read_plan, Tables, View};
+use smsp_bridge::domain::{NhsNumber, PartialDate};
+use smsp_bridge::mapping::{read_plan, Tables};
 use smsp_bridge::sim::InProcessClient;
-use smsp_bridge::smsp::{build, parse, AuditIdentity, EnvelopeContext, ResponseBody, SmspReply};
+use smsp_bridge::smsp::{build, AuditIdentity, EnvelopeContext};
 
 /// As the service binary (src/main.rs), so the profile is the production one.
 #[global_allocator]
@@ -72,10 +74,8 @@ fn map(n: usize) -> anyhow::Result<()> {
     let tables = Tables::embedded()?;
     let mut total = 0;
     for _ in 0..n {
-        let p = patient(black_box(&body))?;
-        let answer = Answer::json(200, &to_fhir(&p, &tables, View::Read))
-            .map_err(|e| anyhow::anyhow!("not serialised: {}", e.status))?;
-        total += answer.body.len();
+        let p = all_fields::patient(black_box(&body));
+        total += all_fields::patient_json(&p, &tables).body.len();
     }
     println!("{n} mappings, {total} bytes");
     Ok(())
@@ -84,24 +84,8 @@ fn map(n: usize) -> anyhow::Result<()> {
 /// The all-fields answer; `HOT_PATHS_XML=file` reads another (e.g. a whole envelope captured
 /// from the sim).
 fn fixture() -> anyhow::Result<Vec<u8>> {
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/smsp/getpatientdetails-response-allfields.xml"
-    );
-    Ok(std::fs::read(
-        std::env::var("HOT_PATHS_XML").unwrap_or(fixture.into()),
-    )?)
-}
-
-/// A getPatientDetailsResponse into its domain `Patient`, as `bridge::read` does.
-fn patient(body: &[u8]) -> anyhow::Result<Box<Patient>> {
-    let SmspReply::Response(r) = parse::reply(body)? else {
-        anyhow::bail!("fault");
-    };
-    let ResponseBody::PatientDetails(Some(p)) = r.body else {
-        anyhow::bail!("no patient");
-    };
-    Ok(p)
+    let path = std::env::var("HOT_PATHS_XML").unwrap_or(all_fields::FIXTURE.into());
+    Ok(std::fs::read(path)?)
 }
 
 /// The parse alone: the answer into the domain `Patient`, no FHIR, no JSON.
@@ -109,7 +93,9 @@ fn parse_only(n: usize) -> anyhow::Result<()> {
     let body = fixture()?;
     let mut total = 0;
     for _ in 0..n {
-        total += black_box(patient(black_box(&body))?).telecoms.len();
+        total += black_box(all_fields::patient(black_box(&body)))
+            .telecoms
+            .len();
     }
     println!("{n} parses, {total} telecoms");
     Ok(())
